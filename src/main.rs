@@ -1,0 +1,5 @@
+//! The `breachscope` binary: everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    breachscope::cli::main()
+}
