@@ -11,11 +11,13 @@
 //! column builders of [`frame`], and [`load`] drives those four stages in
 //! parallel into one Polars frame of events. [`sweep`] searches raw bytes
 //! for indicators without parsing. [`report`] writes what the analyst reads.
+//! [`generate`] writes simulated incidents with their answer key.
 //! [`cli`] is the command line around it all.
 
 pub mod cli;
 pub mod decode;
 pub mod frame;
+pub mod generate;
 pub mod load;
 pub mod parallel;
 pub mod parse;

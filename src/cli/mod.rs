@@ -6,6 +6,7 @@
 //! damaged or unreadable (results are partial; the outputs say which).
 
 mod common;
+mod generate;
 mod ingest;
 mod logger;
 mod query;
@@ -38,6 +39,7 @@ pub enum Command {
     Ingest(ingest::Args),
     Sweep(sweep::Args),
     Query(query::Args),
+    Generate(generate::Args),
 }
 
 /// Exit status when an input was damaged or could not be read.
@@ -58,6 +60,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(args) => ingest::run(args, &cli.global),
         Command::Sweep(args) => sweep::run(args, &cli.global),
         Command::Query(args) => query::run(args, &cli.global),
+        Command::Generate(args) => generate::run(args, &cli.global),
     };
     match result {
         Ok(code) => code,
