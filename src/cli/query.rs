@@ -48,6 +48,9 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
         }
         (None, None) => unreachable!("clap requires --sql or --file"),
     };
+    // Check the SQL against the schema before reading any evidence.
+    let empty = crate::frame::empty(&crate::frame::Dictionary::global())?;
+    run_sql(empty, &sql)?;
     let loaded = load_evidence(&args.input, global)?;
     let result = run_sql(loaded.frame.clone(), &sql)?;
     let mut out = std::io::stdout().lock();
@@ -63,7 +66,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
 /// Runs `sql` with `events` bound to `frame`.
 pub fn run_sql(frame: DataFrame, sql: &str) -> Result<DataFrame> {
     let mut ctx = SQLContext::new();
-    ctx.register("events", frame.lazy());
+    ctx.register("events", crate::frame::sql_view(frame));
     let plan = anyhow::Context::context(ctx.execute(sql), "in the SQL")?;
     anyhow::Context::context(plan.collect(), "running the SQL")
 }

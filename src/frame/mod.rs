@@ -204,6 +204,19 @@ fn gather<T: Copy>(
     out
 }
 
+/// The frame as SQL sees it: categorical columns read as plain strings, so
+/// `LIKE`, `lower()` and friends work on them. The cast is lazy: only the
+/// columns a query touches are converted.
+pub fn sql_view(frame: DataFrame) -> LazyFrame {
+    let casts: Vec<Expr> = frame
+        .columns()
+        .iter()
+        .filter(|c| matches!(c.dtype(), DataType::Categorical(..)))
+        .map(|c| col(c.name().clone()).cast(DataType::String))
+        .collect();
+    frame.lazy().with_columns(casts)
+}
+
 /// An empty frame with the event schema, for inputs that yield nothing.
 pub fn empty(dict: &Dictionary) -> PolarsResult<DataFrame> {
     assemble(Vec::new(), &[], dict)
