@@ -6,7 +6,20 @@ use common::{read_json, run_ok, tree};
 
 fn generate(seed: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    run_ok(["generate", "--out", dir.path().to_str().expect("utf-8"), "--seed", seed, "--size", "600KB", "--customers", "800"], 0);
+    run_ok(
+        [
+            "generate",
+            "--out",
+            dir.path().to_str().expect("utf-8"),
+            "--seed",
+            seed,
+            "--size",
+            "600KB",
+            "--customers",
+            "800",
+        ],
+        0,
+    );
     dir
 }
 
@@ -26,13 +39,29 @@ fn writes_every_format_and_an_answer_key() {
     let files: Vec<String> = tree(&logs).into_iter().map(|(p, _)| p).collect();
     assert!(files.iter().any(|f| f == "edge/access.log"));
     assert!(files.iter().any(|f| f == "edge/access.log.2.gz"));
-    assert!(files.iter().any(|f| f.starts_with("gateway/") && f.ends_with(".jsonl.gz")));
-    assert!(files.iter().any(|f| f.contains("/CloudTrail/") && f.ends_with(".json.gz")));
+    assert!(
+        files
+            .iter()
+            .any(|f| f.starts_with("gateway/") && f.ends_with(".jsonl.gz"))
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.contains("/CloudTrail/") && f.ends_with(".json.gz"))
+    );
     assert!(files.iter().any(|f| f.contains("/CloudTrail-Digest/")));
     let truth = read_json(&dir.path().join("truth.json"));
     assert_eq!(truth["attacker_ips"].as_array().map(Vec::len), Some(4));
     assert!(truth["attacker_events"].as_u64().is_some_and(|n| n > 500));
     // All of it reads back without a reject.
-    let out = run_ok(["ingest", logs.to_str().expect("utf-8"), "--out", dir.path().join("lake").to_str().expect("utf-8")], 0);
+    let out = run_ok(
+        [
+            "ingest",
+            logs.to_str().expect("utf-8"),
+            "--out",
+            dir.path().join("lake").to_str().expect("utf-8"),
+        ],
+        0,
+    );
     assert!(out.contains(", 0 rejected)"), "{out}");
 }

@@ -7,8 +7,20 @@ use common::{data, fixture, json_lines, run_ok, zgrep_count};
 #[test]
 fn counts_match_zgrep_on_every_file() {
     let incident = fixture("incident/logs");
-    let iocs = ["203.0.113.66", "2001:db8:dead::beef", "198.51.100.23", "dana.reyes", "GetObject", "/api/v1/admin/config"];
-    let mut args: Vec<String> = vec!["sweep".into(), incident.display().to_string(), "--output".into(), "json".into()];
+    let iocs = [
+        "203.0.113.66",
+        "2001:db8:dead::beef",
+        "198.51.100.23",
+        "dana.reyes",
+        "GetObject",
+        "/api/v1/admin/config",
+    ];
+    let mut args: Vec<String> = vec![
+        "sweep".into(),
+        incident.display().to_string(),
+        "--output".into(),
+        "json".into(),
+    ];
     for i in iocs {
         args.extend(["--ioc".into(), i.into()]);
     }
@@ -29,7 +41,15 @@ fn counts_match_zgrep_on_every_file() {
 
 #[test]
 fn first_and_last_lines_and_missing_indicators() {
-    let out = run_ok(["sweep", data("access.log").to_str().expect("utf-8"), "--ioc-file", data("iocs.txt").to_str().expect("utf-8")], 0);
+    let out = run_ok(
+        [
+            "sweep",
+            data("access.log").to_str().expect("utf-8"),
+            "--ioc-file",
+            data("iocs.txt").to_str().expect("utf-8"),
+        ],
+        0,
+    );
     let mut lines = out.lines();
     assert!(lines.next().is_some_and(|h| h.starts_with("ioc")));
     let row: Vec<&str> = lines.next().expect("a hit").split_whitespace().collect();
@@ -41,7 +61,19 @@ fn first_and_last_lines_and_missing_indicators() {
 #[test]
 fn real_apache_sample_counts_match() {
     let path = fixture("real/elastic-examples-apache/apache_logs.gz");
-    let rows = json_lines(&run_ok(["sweep", path.to_str().expect("utf-8"), "--ioc", "66.249.73.135", "--ioc", "Googlebot", "--output", "json"], 0));
+    let rows = json_lines(&run_ok(
+        [
+            "sweep",
+            path.to_str().expect("utf-8"),
+            "--ioc",
+            "66.249.73.135",
+            "--ioc",
+            "Googlebot",
+            "--output",
+            "json",
+        ],
+        0,
+    ));
     for r in rows {
         let ioc = r["ioc"].as_str().expect("ioc");
         assert_eq!(r["lines"].as_u64(), Some(zgrep_count(&path, ioc)), "{ioc}");
@@ -51,15 +83,29 @@ fn real_apache_sample_counts_match() {
 #[test]
 fn damaged_archives_are_searched_up_to_the_damage() {
     let path = data("truncated.log.gz");
-    let out = common::run(["sweep", path.to_str().expect("utf-8"), "--ioc", "GET", "--output", "csv"]);
+    let out = common::run([
+        "sweep",
+        path.to_str().expect("utf-8"),
+        "--ioc",
+        "GET",
+        "--output",
+        "csv",
+    ]);
     assert_eq!(out.status.code(), Some(3));
     let text = String::from_utf8_lossy(&out.stdout);
     let row = text.lines().nth(1).expect("a row");
-    let count: u64 = row.split(',').nth(2).and_then(|c| c.parse().ok()).expect("count");
+    let count: u64 = row
+        .split(',')
+        .nth(2)
+        .and_then(|c| c.parse().ok())
+        .expect("count");
     assert!(count > 9_000, "{row}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("archive is truncated"));
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    common::tree(dir).into_iter().map(|(rel, _)| dir.join(rel)).collect()
+    common::tree(dir)
+        .into_iter()
+        .map(|(rel, _)| dir.join(rel))
+        .collect()
 }

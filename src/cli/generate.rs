@@ -56,11 +56,16 @@ pub fn run(args: Args, _global: &GlobalArgs) -> Result<ExitCode> {
         days: args.days,
         size: parse_size(&args.size)?,
         edge_files: args.files,
-        edge_format: if args.edge_format == "json" { EdgeFormat::Json } else { EdgeFormat::Combined },
+        edge_format: if args.edge_format == "json" {
+            EdgeFormat::Json
+        } else {
+            EdgeFormat::Combined
+        },
         edge_only: args.edge_only,
         customers: args.customers,
     };
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     let summary = generate(&cfg, &args.out).context("generating the incident")?;
     let mut out = std::io::stdout().lock();
     writeln!(
@@ -78,9 +83,13 @@ pub fn run(args: Args, _global: &GlobalArgs) -> Result<ExitCode> {
 /// Parses `4MB`, `500MiB`, `2GiB`, `1000` (bytes).
 pub fn parse_size(text: &str) -> Result<u64> {
     let t = text.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
     let (num, unit) = t.split_at(split);
-    let value: f64 = num.parse().with_context(|| format!("--size {text}: not a size like 4MB or 2GiB"))?;
+    let value: f64 = num
+        .parse()
+        .with_context(|| format!("--size {text}: not a size like 4MB or 2GiB"))?;
     let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1.0,
         "k" | "kb" => 1e3,

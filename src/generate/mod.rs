@@ -32,7 +32,10 @@ use world::World;
 #[derive(Debug, Error)]
 pub enum GenerateError {
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Config(String),
 }
@@ -110,9 +113,18 @@ pub struct Request {
 /// Who made an AWS call.
 #[derive(Clone, Debug)]
 pub enum AwsIdentity {
-    IamUser { name: String, key: String },
-    InstanceRole { role: String, session: String, key: String },
-    Service { name: String },
+    IamUser {
+        name: String,
+        key: String,
+    },
+    InstanceRole {
+        role: String,
+        session: String,
+        key: String,
+    },
+    Service {
+        name: String,
+    },
 }
 
 /// One AWS API call, as CloudTrail records it.
@@ -144,7 +156,14 @@ pub struct AwsAccount {
 
 impl AwsAccount {
     /// A successful read-only call with no parameters.
-    pub fn call(&self, ts: i64, ip: &str, identity: AwsIdentity, source: &'static str, name: &'static str) -> AwsCall {
+    pub fn call(
+        &self,
+        ts: i64,
+        ip: &str,
+        identity: AwsIdentity,
+        source: &'static str,
+        name: &'static str,
+    ) -> AwsCall {
         AwsCall {
             ts,
             ip: ip.to_string(),
@@ -177,7 +196,9 @@ impl AwsAccount {
         let mut call = self.call(
             ts,
             "ec2.amazonaws.com",
-            AwsIdentity::Service { name: "ec2.amazonaws.com".into() },
+            AwsIdentity::Service {
+                name: "ec2.amazonaws.com".into(),
+            },
             "sts.amazonaws.com",
             "AssumeRole",
         );
@@ -193,7 +214,10 @@ impl AwsAccount {
         let mut call = self.call(
             ts,
             ip,
-            AwsIdentity::IamUser { name: user.into(), key: String::new() },
+            AwsIdentity::IamUser {
+                name: user.into(),
+                key: String::new(),
+            },
             "signin.amazonaws.com",
             "ConsoleLogin",
         );
@@ -236,24 +260,42 @@ const AVG_EDGE_LINE: u64 = 235;
 
 /// Builds the scenario for `cfg`.
 pub fn scenario(cfg: &GenerateConfig) -> Result<Scenario, GenerateError> {
-    let date = chrono::NaiveDate::parse_from_str(&cfg.start, "%Y-%m-%d")
-        .map_err(|_| GenerateError::Config(format!("--start {}: expected YYYY-MM-DD", cfg.start)))?;
+    let date = chrono::NaiveDate::parse_from_str(&cfg.start, "%Y-%m-%d").map_err(|_| {
+        GenerateError::Config(format!("--start {}: expected YYYY-MM-DD", cfg.start))
+    })?;
     if cfg.days < 2 {
-        return Err(GenerateError::Config("--days must be at least 2: the attack needs a day of baseline".into()));
+        return Err(GenerateError::Config(
+            "--days must be at least 2: the attack needs a day of baseline".into(),
+        ));
     }
-    let start_day = date.and_hms_opt(0, 0, 0).map(|d| d.and_utc().timestamp() / 86_400).unwrap_or_default();
+    let start_day = date
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp() / 86_400)
+        .unwrap_or_default();
     let days = i64::from(cfg.days);
     let world = World::new(cfg.seed, cfg.customers.max(100));
     let aws = AwsAccount {
         account: "123456789012".into(),
         region: "us-east-1".into(),
-        reporting_key: format!("AKIA{}", world::upper(&mut rng(cfg.seed, "reporting-key"), 16)),
+        reporting_key: format!(
+            "AKIA{}",
+            world::upper(&mut rng(cfg.seed, "reporting-key"), 16)
+        ),
     };
     let total = (cfg.size / AVG_EDGE_LINE).max(1000);
     let peak_rate = traffic::peak_rate(total, days * 86_400);
     let attack_day = start_day + days - 1;
     let attack = attack::Attack::plan(cfg.seed, &world, &aws, attack_day);
-    Ok(Scenario { seed: cfg.seed, world, start_day, days, attack_day, peak_rate, aws, attack })
+    Ok(Scenario {
+        seed: cfg.seed,
+        world,
+        start_day,
+        days,
+        attack_day,
+        peak_rate,
+        aws,
+        attack,
+    })
 }
 
 /// Writes an incident under `out` and returns what was written.
@@ -261,14 +303,18 @@ pub fn generate(cfg: &GenerateConfig, out: &Path) -> Result<Summary, GenerateErr
     let sc = scenario(cfg)?;
     let summary = write::write_all(&sc, cfg, out)?;
     let truth_path = out.join("truth.json");
-    let mut text = serde_json::to_string_pretty(&summary.truth).map_err(|e| io_err(&truth_path, e.into()))?;
+    let mut text =
+        serde_json::to_string_pretty(&summary.truth).map_err(|e| io_err(&truth_path, e.into()))?;
     text.push('\n');
     std::fs::write(&truth_path, text).map_err(|e| io_err(&truth_path, e))?;
     Ok(summary)
 }
 
 pub(crate) fn io_err(path: &Path, source: std::io::Error) -> GenerateError {
-    GenerateError::Io { path: path.display().to_string(), source }
+    GenerateError::Io {
+        path: path.display().to_string(),
+        source,
+    }
 }
 
 /// A generator for one purpose, derived from the seed.
@@ -299,7 +345,10 @@ impl Hasher for Fnv {
 
 /// The session id `principal` holds on `day`.
 pub fn session_id(seed: u64, principal: &str, day: i64) -> String {
-    let mut r = rng(seed ^ hashed(principal) ^ (day as u64).wrapping_mul(31), "session");
+    let mut r = rng(
+        seed ^ hashed(principal) ^ (day as u64).wrapping_mul(31),
+        "session",
+    );
     format!("sess_{}", world::hex(&mut r, 24))
 }
 
@@ -314,14 +363,30 @@ mod tests {
 
     #[test]
     fn same_seed_same_scenario() {
-        let cfg = GenerateConfig { size: 200_000, customers: 300, ..GenerateConfig::default() };
+        let cfg = GenerateConfig {
+            size: 200_000,
+            customers: 300,
+            ..GenerateConfig::default()
+        };
         let a = scenario(&cfg).expect("scenario");
         let b = scenario(&cfg).expect("scenario");
         assert_eq!(a.attack.requests.len(), b.attack.requests.len());
         assert_eq!(a.aws.reporting_key, b.aws.reporting_key);
         assert_eq!(session_id(1, "x", 3), session_id(1, "x", 3));
         assert_ne!(session_id(1, "x", 3), session_id(1, "x", 4));
-        assert!(scenario(&GenerateConfig { days: 1, ..cfg.clone() }).is_err());
-        assert!(scenario(&GenerateConfig { start: "March".into(), ..cfg }).is_err());
+        assert!(
+            scenario(&GenerateConfig {
+                days: 1,
+                ..cfg.clone()
+            })
+            .is_err()
+        );
+        assert!(
+            scenario(&GenerateConfig {
+                start: "March".into(),
+                ..cfg
+            })
+            .is_err()
+        );
     }
 }

@@ -44,9 +44,13 @@ fn diurnal(ts: i64) -> f64 {
 
 /// Benign requests in `[start, end)`, unsorted.
 pub fn requests(sc: &Scenario, window: u64, start: i64, end: i64) -> Vec<Request> {
-    let mut rng = rng(sc.seed ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15), "traffic");
+    let mut rng = rng(
+        sc.seed ^ window.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+        "traffic",
+    );
     let expected = sc.peak_rate * diurnal(start) * ((end - start) as f64 / NS as f64);
-    let n = expected.floor() as usize + usize::from(rng.random_bool(expected.fract().clamp(0.0, 1.0)));
+    let n =
+        expected.floor() as usize + usize::from(rng.random_bool(expected.fract().clamp(0.0, 1.0)));
     let mut out = Vec::with_capacity(n + 8);
     for _ in 0..n {
         let ts = rng.random_range(start..end);
@@ -97,7 +101,11 @@ fn api(mut r: Request, rng: &mut Pcg64Mcg, service: &'static str) -> Request {
 }
 
 fn customer_request(sc: &Scenario, rng: &mut Pcg64Mcg, ts: i64) -> Request {
-    let c = sc.world.customers.choose(rng).unwrap_or(&sc.world.customers[0]);
+    let c = sc
+        .world
+        .customers
+        .choose(rng)
+        .unwrap_or(&sc.world.customers[0]);
     let day = ts.div_euclid(DAY);
     let sess = session_id(sc.seed, &c.principal(), day);
     let roll: f64 = rng.random();
@@ -106,12 +114,24 @@ fn customer_request(sc: &Scenario, rng: &mut Pcg64Mcg, ts: i64) -> Request {
     } else if roll < 0.30 {
         ("GET", "/api/v1/me".to_string(), rng.random_range(300..700))
     } else if roll < 0.60 {
-        ("GET", "/api/v1/me/accounts".to_string(), rng.random_range(800..2400))
+        (
+            "GET",
+            "/api/v1/me/accounts".to_string(),
+            rng.random_range(800..2400),
+        )
     } else if roll < 0.92 {
         let acct = 10_000_000 + c.id * 3 + rng.random_range(0..3);
-        ("GET", format!("/api/v1/me/accounts/{acct}/transactions"), rng.random_range(2_000..24_000))
+        (
+            "GET",
+            format!("/api/v1/me/accounts/{acct}/transactions"),
+            rng.random_range(2_000..24_000),
+        )
     } else {
-        ("GET", "/api/v1/me/cards".to_string(), rng.random_range(400..1200))
+        (
+            "GET",
+            "/api/v1/me/cards".to_string(),
+            rng.random_range(400..1200),
+        )
     };
     let mut r = api(base(ts, &c.ip, method, path, c.ua), rng, "accounts-api");
     if r.path.ends_with("/transactions") {
@@ -129,7 +149,11 @@ fn customer_request(sc: &Scenario, rng: &mut Pcg64Mcg, ts: i64) -> Request {
 
 /// A customer login; a few mistype their password first.
 fn customer_login(rng: &mut Pcg64Mcg, c: &Customer, ts: i64, sess: &str) -> Request {
-    let mut r = api(base(ts, &c.ip, "POST", "/api/v1/auth/login".into(), c.ua), rng, "auth-api");
+    let mut r = api(
+        base(ts, &c.ip, "POST", "/api/v1/auth/login".into(), c.ua),
+        rng,
+        "auth-api",
+    );
     r.principal = Some(c.principal());
     if rng.random_bool(0.03) {
         r.status = 401;
@@ -168,14 +192,34 @@ fn staff_request(sc: &Scenario, rng: &mut Pcg64Mcg, ts: i64) -> Option<Request> 
     let roll: f64 = rng.random();
     let id = sc.world.customers.choose(rng)?.id;
     let (method, path, bytes, service) = if roll < 0.55 {
-        ("GET", format!("/api/v1/customers/{id}"), rng.random_range(900..2200), "customers-api")
+        (
+            "GET",
+            format!("/api/v1/customers/{id}"),
+            rng.random_range(900..2200),
+            "customers-api",
+        )
     } else if roll < 0.70 {
-        ("GET", format!("/api/v1/customers/{id}/accounts"), rng.random_range(1500..4000), "customers-api")
+        (
+            "GET",
+            format!("/api/v1/customers/{id}/accounts"),
+            rng.random_range(1500..4000),
+            "customers-api",
+        )
     } else if roll < 0.90 {
-        ("GET", "/api/v1/tickets".to_string(), rng.random_range(3000..9000), "support-api")
+        (
+            "GET",
+            "/api/v1/tickets".to_string(),
+            rng.random_range(3000..9000),
+            "support-api",
+        )
     } else {
         let t = rng.random_range(50_000..60_000);
-        ("POST", format!("/api/v1/tickets/{t}/comments"), rng.random_range(200..400), "support-api")
+        (
+            "POST",
+            format!("/api/v1/tickets/{t}/comments"),
+            rng.random_range(200..400),
+            "support-api",
+        )
     };
     let mut r = api(base(ts, &ip, method, path, s.ua), rng, service);
     if r.path == "/api/v1/tickets" {
@@ -193,8 +237,22 @@ fn staff_request(sc: &Scenario, rng: &mut Pcg64Mcg, ts: i64) -> Option<Request> 
 fn partner_request(world: &World, rng: &mut Pcg64Mcg, ts: i64) -> Request {
     let p = world.partners.choose(rng).unwrap_or(&world.partners[0]);
     let key = p.keys.choose(rng).cloned().unwrap_or_default();
-    let mut r = api(base(ts, &p.ip, "GET", "/api/v1/partners/transactions".into(), p.ua), rng, "partner-api");
-    r.query = Some(format!("since={}&page={}", super::date_of(ts - DAY), rng.random_range(1..4)));
+    let mut r = api(
+        base(
+            ts,
+            &p.ip,
+            "GET",
+            "/api/v1/partners/transactions".into(),
+            p.ua,
+        ),
+        rng,
+        "partner-api",
+    );
+    r.query = Some(format!(
+        "since={}&page={}",
+        super::date_of(ts - DAY),
+        rng.random_range(1..4)
+    ));
     r.principal = Some(p.principal.clone());
     r.credential = Some(key);
     r.bytes = rng.random_range(40_000..160_000);
@@ -242,7 +300,11 @@ fn scheduled_requests(sc: &Scenario, start: i64, end: i64) -> Vec<Request> {
     for s in &sc.world.staff {
         let (login, ip) = staff_day(sc, s, day);
         if (start..end).contains(&login) {
-            let mut r = api(base(login, &ip, "POST", "/api/v1/auth/login".into(), s.ua), &mut rng, "auth-api");
+            let mut r = api(
+                base(login, &ip, "POST", "/api/v1/auth/login".into(), s.ua),
+                &mut rng,
+                "auth-api",
+            );
             r.principal = Some(s.name.clone());
             r.bytes = 488;
             r.mfa = Some(true);
@@ -256,14 +318,35 @@ fn scheduled_requests(sc: &Scenario, start: i64, end: i64) -> Vec<Request> {
 }
 
 /// The administrator adjusts settings a few times a day, every day.
-fn admin_changes(sc: &Scenario, rng: &mut Pcg64Mcg, day: i64, start: i64, end: i64) -> Vec<Request> {
-    let Some(admin) = sc.world.staff_named(ADMIN) else { return Vec::new() };
+fn admin_changes(
+    sc: &Scenario,
+    rng: &mut Pcg64Mcg,
+    day: i64,
+    start: i64,
+    end: i64,
+) -> Vec<Request> {
+    let Some(admin) = sc.world.staff_named(ADMIN) else {
+        return Vec::new();
+    };
     let (login, ip) = staff_day(sc, admin, day);
     let mut out = Vec::new();
-    for (k, setting) in ["rate-limits", "feature-flags", "maintenance-window"].iter().enumerate() {
+    for (k, setting) in ["rate-limits", "feature-flags", "maintenance-window"]
+        .iter()
+        .enumerate()
+    {
         let ts = login + (k as i64 + 1) * 2 * HOUR + 17 * NS;
         if (start..end).contains(&ts) {
-            let mut r = api(base(ts, &ip, "PUT", format!("/api/v1/admin/settings/{setting}"), admin.ua), rng, "admin-api");
+            let mut r = api(
+                base(
+                    ts,
+                    &ip,
+                    "PUT",
+                    format!("/api/v1/admin/settings/{setting}"),
+                    admin.ua,
+                ),
+                rng,
+                "admin-api",
+            );
             r.principal = Some(admin.name.clone());
             r.credential = Some(session_id(sc.seed, &admin.name, day));
             r.bytes = 220;
@@ -275,7 +358,13 @@ fn admin_changes(sc: &Scenario, rng: &mut Pcg64Mcg, day: i64, start: i64, end: i
 
 /// A vulnerability scanner probes once a day for common files; it never
 /// holds a credential.
-fn scanner_probes(sc: &Scenario, rng: &mut Pcg64Mcg, day: i64, start: i64, end: i64) -> Vec<Request> {
+fn scanner_probes(
+    sc: &Scenario,
+    rng: &mut Pcg64Mcg,
+    day: i64,
+    start: i64,
+    end: i64,
+) -> Vec<Request> {
     const PROBES: &[&str] = &[
         "/.env",
         "/.git/config",
@@ -330,9 +419,23 @@ fn instance_role(sc: &Scenario, rng: &mut Pcg64Mcg, start: i64, end: i64, out: &
         if t - epoch * 6 * HOUR < 90 * NS {
             out.push(sc.aws.assume_instance_role(t, &key));
         }
-        let object = format!("statements/{}/stmt-{}.pdf", super::date_of(t), rng.random_range(100_000..104_999));
-        let (name, read) = if rng.random_bool(0.7) { ("GetObject", true) } else { ("PutObject", false) };
-        let mut call = sc.aws.call(t, "10.0.1.25", sc.aws.instance_identity(&key), "s3.amazonaws.com", name);
+        let object = format!(
+            "statements/{}/stmt-{}.pdf",
+            super::date_of(t),
+            rng.random_range(100_000..104_999)
+        );
+        let (name, read) = if rng.random_bool(0.7) {
+            ("GetObject", true)
+        } else {
+            ("PutObject", false)
+        };
+        let mut call = sc.aws.call(
+            t,
+            "10.0.1.25",
+            sc.aws.instance_identity(&key),
+            "s3.amazonaws.com",
+            name,
+        );
         call.ua = "aws-sdk-go-v2/1.24.0 os/linux lang/go#1.21.6 md/GOOS#linux api/s3#1.48.0";
         call.params = json!({"bucketName": "nw-statements", "key": object});
         call.read_only = read;
@@ -348,15 +451,27 @@ pub fn instance_key(seed: u64, epoch: i64) -> String {
     format!("ASIA{}", super::world::upper(&mut rng, 16))
 }
 
-fn reporting_job(sc: &Scenario, rng: &mut Pcg64Mcg, day: i64, start: i64, end: i64, out: &mut Vec<AwsCall>) {
+fn reporting_job(
+    sc: &Scenario,
+    rng: &mut Pcg64Mcg,
+    day: i64,
+    start: i64,
+    end: i64,
+    out: &mut Vec<AwsCall>,
+) {
     let t0 = day * DAY + 2 * HOUR + 5 * 60 * NS;
-    let ident = || AwsIdentity::IamUser { name: "svc-reporting".into(), key: sc.aws.reporting_key.clone() };
+    let ident = || AwsIdentity::IamUser {
+        name: "svc-reporting".into(),
+        key: sc.aws.reporting_key.clone(),
+    };
     for part in 0..12 {
         let t = t0 + part * 20 * NS;
         if !(start..end).contains(&t) {
             continue;
         }
-        let mut call = sc.aws.call(t, "10.0.3.15", ident(), "s3.amazonaws.com", "PutObject");
+        let mut call = sc
+            .aws
+            .call(t, "10.0.3.15", ident(), "s3.amazonaws.com", "PutObject");
         call.ua = "aws-sdk-java/2.21.0 Linux/5.10.205 OpenJDK_64-Bit_Server_VM/17.0.9 java/17.0.9";
         call.params = json!({"bucketName": "nw-customer-exports",
             "key": format!("exports/{}/customers-part-{part:02}.csv", super::date_of(t))});
@@ -365,17 +480,29 @@ fn reporting_job(sc: &Scenario, rng: &mut Pcg64Mcg, day: i64, start: i64, end: i
     }
     let t = t0 + 5 * 60 * NS + rng.random_range(0..NS);
     if (start..end).contains(&t) {
-        let mut call = sc.aws.call(t, "10.0.3.15", ident(), "s3.amazonaws.com", "ListObjects");
+        let mut call = sc
+            .aws
+            .call(t, "10.0.3.15", ident(), "s3.amazonaws.com", "ListObjects");
         call.ua = "aws-sdk-java/2.21.0 Linux/5.10.205 OpenJDK_64-Bit_Server_VM/17.0.9 java/17.0.9";
         call.params = json!({"bucketName": "nw-customer-exports", "prefix": "exports/"});
         out.push(call);
     }
 }
 
-fn operators(sc: &Scenario, rng: &mut Pcg64Mcg, day: i64, start: i64, end: i64, out: &mut Vec<AwsCall>) {
+fn operators(
+    sc: &Scenario,
+    rng: &mut Pcg64Mcg,
+    day: i64,
+    start: i64,
+    end: i64,
+    out: &mut Vec<AwsCall>,
+) {
     for (k, name) in ["alice.ops", "bob.ops"].iter().enumerate() {
         let login = day * DAY + 8 * HOUR + k as i64 * 40 * 60 * NS + 13 * NS;
-        let ident = || AwsIdentity::IamUser { name: (*name).into(), key: format!("ASIAOPS{k}{}", day.rem_euclid(97)) };
+        let ident = || AwsIdentity::IamUser {
+            name: (*name).into(),
+            key: format!("ASIAOPS{k}{}", day.rem_euclid(97)),
+        };
         let nat = sc.world.office_nat.clone();
         if (start..end).contains(&login) {
             out.push(sc.aws.console_login(login, &nat, name));
@@ -383,8 +510,10 @@ fn operators(sc: &Scenario, rng: &mut Pcg64Mcg, day: i64, start: i64, end: i64, 
         for i in 0..6 {
             let t = login + (i + 1) * 7 * 60 * NS + rng.random_range(0..30 * NS);
             if (start..end).contains(&t) {
-                let (source, event) =
-                    [("ec2.amazonaws.com", "DescribeInstances"), ("s3.amazonaws.com", "ListBuckets")][i as usize % 2];
+                let (source, event) = [
+                    ("ec2.amazonaws.com", "DescribeInstances"),
+                    ("s3.amazonaws.com", "ListBuckets"),
+                ][i as usize % 2];
                 let mut call = sc.aws.call(t, &nat, ident(), source, event);
                 call.ua = "console.amazonaws.com";
                 out.push(call);
@@ -393,9 +522,12 @@ fn operators(sc: &Scenario, rng: &mut Pcg64Mcg, day: i64, start: i64, end: i64, 
         // Alice keeps the statements bucket policy current: a routine change.
         let change = login + 3 * HOUR;
         if k == 0 && (start..end).contains(&change) {
-            let mut call = sc.aws.call(change, &nat, ident(), "s3.amazonaws.com", "PutBucketPolicy");
+            let mut call =
+                sc.aws
+                    .call(change, &nat, ident(), "s3.amazonaws.com", "PutBucketPolicy");
             call.ua = "console.amazonaws.com";
-            call.params = json!({"bucketName": "nw-statements", "bucketPolicy": {"Version": "2012-10-17"}});
+            call.params =
+                json!({"bucketName": "nw-statements", "bucketPolicy": {"Version": "2012-10-17"}});
             call.read_only = false;
             out.push(call);
         }

@@ -68,13 +68,13 @@ pub const TRAVELLER: &str = "li.wei";
 pub const VICTIM_PARTNER: &str = "partner:acme-payroll";
 
 const FIRST: &[&str] = &[
-    "alex", "maria", "james", "sofia", "noah", "emma", "liam", "olivia", "lucas", "mia", "ethan", "ava", "mateo",
-    "chloe", "ravi", "priya", "kenji", "yuki", "fatima", "omar", "lena", "jonas", "ines", "pablo", "nora", "ali",
-    "sara", "david", "hana", "ivan",
+    "alex", "maria", "james", "sofia", "noah", "emma", "liam", "olivia", "lucas", "mia", "ethan",
+    "ava", "mateo", "chloe", "ravi", "priya", "kenji", "yuki", "fatima", "omar", "lena", "jonas",
+    "ines", "pablo", "nora", "ali", "sara", "david", "hana", "ivan",
 ];
 const LAST: &[&str] = &[
-    "smith", "garcia", "muller", "rossi", "kim", "tanaka", "nguyen", "okafor", "silva", "cohen", "novak", "berg",
-    "costa", "ahmed", "petrov", "lopez", "meyer", "khan", "dubois", "jensen",
+    "smith", "garcia", "muller", "rossi", "kim", "tanaka", "nguyen", "okafor", "silva", "cohen",
+    "novak", "berg", "costa", "ahmed", "petrov", "lopez", "meyer", "khan", "dubois", "jensen",
 ];
 
 /// Browsers staff and customers use.
@@ -110,16 +110,31 @@ impl World {
     pub fn new(seed: u64, customers: usize) -> World {
         let mut rng = super::rng(seed, "world");
         let staff = make_staff(&mut rng);
-        let carrier_ips: Vec<String> = (0..24).map(|i| format!("172.58.{}.{}", i * 7 % 250, 1 + i)).collect();
-        let customers = (0..customers as u32).map(|i| make_customer(&mut rng, 100_000 + i, &carrier_ips)).collect();
+        let carrier_ips: Vec<String> = (0..24)
+            .map(|i| format!("172.58.{}.{}", i * 7 % 250, 1 + i))
+            .collect();
+        let customers = (0..customers as u32)
+            .map(|i| make_customer(&mut rng, 100_000 + i, &carrier_ips))
+            .collect();
         let partners = PARTNER_NAMES
             .iter()
             .enumerate()
             .map(|(i, name)| Partner {
                 principal: format!("partner:{name}"),
-                keys: (0..1 + i % 2).map(|_| format!("ak_live_{}", hex(&mut rng, 16))).collect(),
-                ip: format!("52.{}.{}.{}", 20 + i, rng.random_range(0..250), rng.random_range(1..250)),
-                ua: if i % 2 == 0 { "python-requests/2.31.0" } else { "partner-sync/3.4 (+https://partners.example)" },
+                keys: (0..1 + i % 2)
+                    .map(|_| format!("ak_live_{}", hex(&mut rng, 16)))
+                    .collect(),
+                ip: format!(
+                    "52.{}.{}.{}",
+                    20 + i,
+                    rng.random_range(0..250),
+                    rng.random_range(1..250)
+                ),
+                ua: if i % 2 == 0 {
+                    "python-requests/2.31.0"
+                } else {
+                    "partner-sync/3.4 (+https://partners.example)"
+                },
             })
             .collect();
         World {
@@ -129,7 +144,11 @@ impl World {
             office_nat: "192.0.2.10".into(),
             carrier_ips,
             scanner_ip: "192.0.2.200".into(),
-            crawler_ips: vec!["66.249.66.1".into(), "66.249.66.54".into(), "40.77.167.20".into()],
+            crawler_ips: vec![
+                "66.249.66.1".into(),
+                "66.249.66.54".into(),
+                "40.77.167.20".into(),
+            ],
         }
     }
 
@@ -172,27 +191,50 @@ fn make_customer(rng: &mut Pcg64Mcg, id: u32, carriers: &[String]) -> Customer {
     } else {
         residential_ip(rng, id as usize)
     };
-    let ua = if mobile { APPS.choose(rng) } else { BROWSERS.choose(rng) };
-    Customer { id, ip, ua: ua.copied().unwrap_or(APPS[0]) }
+    let ua = if mobile {
+        APPS.choose(rng)
+    } else {
+        BROWSERS.choose(rng)
+    };
+    Customer {
+        id,
+        ip,
+        ua: ua.copied().unwrap_or(APPS[0]),
+    }
 }
 
 /// A home address: about a third IPv6.
 fn residential_ip(rng: &mut Pcg64Mcg, i: usize) -> String {
     if rng.random_bool(0.3) {
-        format!("2a02:{:x}:{:x}::{:x}", 0x8100 + i % 200, rng.random_range(1..0xffff_u32), rng.random_range(1..0xffff_u32))
+        format!(
+            "2a02:{:x}:{:x}::{:x}",
+            0x8100 + i % 200,
+            rng.random_range(1..0xffff_u32),
+            rng.random_range(1..0xffff_u32)
+        )
     } else {
-        format!("{}.{}.{}.{}", [81, 86, 91, 109, 151, 176, 188][i % 7], rng.random_range(0..256), rng.random_range(0..256), rng.random_range(1..255))
+        format!(
+            "{}.{}.{}.{}",
+            [81, 86, 91, 109, 151, 176, 188][i % 7],
+            rng.random_range(0..256),
+            rng.random_range(0..256),
+            rng.random_range(1..255)
+        )
     }
 }
 
 /// `n` random lowercase hex digits.
 pub fn hex(rng: &mut Pcg64Mcg, n: usize) -> String {
     const DIGITS: &[u8] = b"0123456789abcdef";
-    (0..n).map(|_| DIGITS[rng.random_range(0..16)] as char).collect()
+    (0..n)
+        .map(|_| DIGITS[rng.random_range(0..16)] as char)
+        .collect()
 }
 
 /// `n` random uppercase letters and digits, as in AWS key ids.
 pub fn upper(rng: &mut Pcg64Mcg, n: usize) -> String {
     const DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    (0..n).map(|_| DIGITS[rng.random_range(0..DIGITS.len())] as char).collect()
+    (0..n)
+        .map(|_| DIGITS[rng.random_range(0..DIGITS.len())] as char)
+        .collect()
 }

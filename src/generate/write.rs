@@ -19,7 +19,10 @@ use rayon::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::attack::Truth;
-use super::{AwsCall, AwsIdentity, EdgeFormat, GenerateConfig, GenerateError, Request, Scenario, Summary, io_err, traffic};
+use super::{
+    AwsCall, AwsIdentity, EdgeFormat, GenerateConfig, GenerateError, Request, Scenario, Summary,
+    io_err, traffic,
+};
 use crate::time::format_rfc3339;
 
 const NS: i64 = 1_000_000_000;
@@ -39,7 +42,11 @@ struct SpanOutput {
 }
 
 /// Writes every log of the scenario under `out`.
-pub fn write_all(sc: &Scenario, cfg: &GenerateConfig, out: &Path) -> Result<Summary, GenerateError> {
+pub fn write_all(
+    sc: &Scenario,
+    cfg: &GenerateConfig,
+    out: &Path,
+) -> Result<Summary, GenerateError> {
     let spans = cfg.edge_files.unwrap_or(cfg.days).max(1) as i64;
     let total = sc.days * 24 * HOUR;
     let span_len = (total / spans / HOUR).max(1) * HOUR;
@@ -52,11 +59,21 @@ pub fn write_all(sc: &Scenario, cfg: &GenerateConfig, out: &Path) -> Result<Summ
         .into_par_iter()
         .map(|i| {
             let from = start + i * span_len;
-            let to = if i + 1 == spans { start + total } else { from + span_len };
+            let to = if i + 1 == spans {
+                start + total
+            } else {
+                from + span_len
+            };
             write_span(sc, cfg, out, i, spans, from, to)
         })
         .collect();
-    let mut summary = Summary { files: Vec::new(), edge_lines: 0, gateway_lines: 0, cloudtrail_records: 0, truth: Truth::default() };
+    let mut summary = Summary {
+        files: Vec::new(),
+        edge_lines: 0,
+        gateway_lines: 0,
+        cloudtrail_records: 0,
+        truth: Truth::default(),
+    };
     for o in outputs {
         let o = o?;
         summary.files.extend(o.files);
@@ -88,26 +105,34 @@ fn edge_name(i: i64, n: i64, format: EdgeFormat) -> String {
 /// A log file being written, plain or gzip'd.
 enum Sink {
     Plain(BufWriter<File>),
-    Gzip(GzEncoder<BufWriter<File>>),
+    Gzip(Box<GzEncoder<BufWriter<File>>>),
 }
 
 impl Sink {
     fn create(path: &Path, gzip: bool) -> Result<Sink, GenerateError> {
-        let file = BufWriter::with_capacity(1 << 20, File::create(path).map_err(|e| io_err(path, e))?);
-        Ok(if gzip { Sink::Gzip(GzEncoder::new(file, Compression::new(6))) } else { Sink::Plain(file) })
+        let file =
+            BufWriter::with_capacity(1 << 20, File::create(path).map_err(|e| io_err(path, e))?);
+        Ok(if gzip {
+            Sink::Gzip(Box::new(GzEncoder::new(file, Compression::new(6))))
+        } else {
+            Sink::Plain(file)
+        })
     }
 
     fn writer(&mut self) -> &mut dyn Write {
         match self {
             Sink::Plain(w) => w,
-            Sink::Gzip(w) => w,
+            Sink::Gzip(w) => w.as_mut(),
         }
     }
 
     /// Ends the current gzip member and starts another in the same file.
     fn new_member(self) -> std::io::Result<Sink> {
         match self {
-            Sink::Gzip(enc) => Ok(Sink::Gzip(GzEncoder::new(enc.finish()?, Compression::new(6)))),
+            Sink::Gzip(enc) => Ok(Sink::Gzip(Box::new(GzEncoder::new(
+                enc.finish()?,
+                Compression::new(6),
+            )))),
             plain => Ok(plain),
         }
     }
@@ -134,8 +159,14 @@ fn write_span(
     let gzip_edge = n - 1 - i >= 2;
     let multi_member = gzip_edge && i == 0;
     let mut edge = Sink::create(&edge_path, gzip_edge)?;
-    let gw_path = out.join("gateway").join(format!("gateway-{}.jsonl.gz", stamp(from)));
-    let mut gateway = if cfg.edge_only { None } else { Some(Sink::create(&gw_path, true)?) };
+    let gw_path = out
+        .join("gateway")
+        .join(format!("gateway-{}.jsonl.gz", stamp(from)));
+    let mut gateway = if cfg.edge_only {
+        None
+    } else {
+        Some(Sink::create(&gw_path, true)?)
+    };
     let mut calls: Vec<AwsCall> = Vec::new();
     let mut line = String::with_capacity(512);
     let mut t = from;
@@ -143,7 +174,13 @@ fn write_span(
         let end = (t + WINDOW).min(to);
         let window = ((t - sc.start_day * 24 * HOUR) / WINDOW) as u64;
         let mut reqs = traffic::requests(sc, window, t, end);
-        reqs.extend(sc.attack.requests.iter().filter(|r| (t..end).contains(&r.ts)).cloned());
+        reqs.extend(
+            sc.attack
+                .requests
+                .iter()
+                .filter(|r| (t..end).contains(&r.ts))
+                .cloned(),
+        );
         reqs.sort_by(|a, b| (a.ts, &a.ip, &a.path).cmp(&(b.ts, &b.ip, &b.path)));
         for r in &reqs {
             line.clear();
@@ -151,13 +188,21 @@ fn write_span(
                 EdgeFormat::Combined => combined_line(r, &mut line),
                 EdgeFormat::Json => nginx_json_line(r, &mut line),
             }
-            edge.writer().write_all(line.as_bytes()).map_err(|e| io_err(&edge_path, e))?;
+            edge.writer()
+                .write_all(line.as_bytes())
+                .map_err(|e| io_err(&edge_path, e))?;
             o.edge += 1;
         }
         if let Some(gw) = gateway.as_mut() {
             o.gateway += write_gateway(gw, &reqs, &gw_path, &mut line)?;
             calls.extend(traffic::aws_calls(sc, window, t, end));
-            calls.extend(sc.attack.aws.iter().filter(|c| (t..end).contains(&c.ts)).cloned());
+            calls.extend(
+                sc.attack
+                    .aws
+                    .iter()
+                    .filter(|c| (t..end).contains(&c.ts))
+                    .cloned(),
+            );
         }
         t = end;
         if multi_member && t.rem_euclid(6 * HOUR) == 0 && t < to {
@@ -177,17 +222,29 @@ fn write_span(
 
 /// `YYYYMMDDTHHMMZ` of an instant.
 fn stamp(ts: i64) -> String {
-    format_rfc3339(ts).replace(['-', ':'], "").chars().take(13).collect::<String>() + "Z"
+    format_rfc3339(ts)
+        .replace(['-', ':'], "")
+        .chars()
+        .take(13)
+        .collect::<String>()
+        + "Z"
 }
 
-fn write_gateway(gw: &mut Sink, reqs: &[Request], path: &Path, line: &mut String) -> Result<u64, GenerateError> {
+fn write_gateway(
+    gw: &mut Sink,
+    reqs: &[Request],
+    path: &Path,
+    line: &mut String,
+) -> Result<u64, GenerateError> {
     let mut api: Vec<&Request> = reqs.iter().filter(|r| r.to_gateway).collect();
     // The gateway logs when the request reached it: a few ms after the edge.
     api.sort_by_key(|r| (gateway_ts(r), r.ip.clone()));
     for r in &api {
         line.clear();
         gateway_line(r, line);
-        gw.writer().write_all(line.as_bytes()).map_err(|e| io_err(path, e))?;
+        gw.writer()
+            .write_all(line.as_bytes())
+            .map_err(|e| io_err(path, e))?;
     }
     Ok(api.len() as u64)
 }
@@ -252,7 +309,10 @@ pub fn nginx_json_line(r: &Request, out: &mut String) {
 pub fn gateway_line(r: &Request, out: &mut String) {
     let ts = gateway_ts(r);
     let mut m = Map::new();
-    m.insert("time".into(), format_rfc3339(ts - ts.rem_euclid(1_000_000)).into());
+    m.insert(
+        "time".into(),
+        format_rfc3339(ts - ts.rem_euclid(1_000_000)).into(),
+    );
     m.insert("requestId".into(), request_id(r).into());
     m.insert("clientIp".into(), r.ip.clone().into());
     if let Some(p) = &r.principal {
@@ -281,17 +341,31 @@ pub fn gateway_line(r: &Request, out: &mut String) {
 /// A request id derived from the request, stable across runs.
 fn request_id(r: &Request) -> String {
     let h = super::hashed(&format!("{}{}{}{}", r.ts, r.ip, r.path, r.method));
-    format!("{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}", h >> 32, (h >> 16) & 0xffff, h & 0xfff, (h >> 48) & 0xffff, h & 0xffff_ffff_ffff)
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        h >> 32,
+        (h >> 16) & 0xffff,
+        h & 0xfff,
+        (h >> 48) & 0xffff,
+        h & 0xffff_ffff_ffff
+    )
 }
 
 /// Hourly `{"Records": [...]}` files in the S3 layout CloudTrail delivers.
-fn write_cloudtrail(sc: &Scenario, out: &Path, mut calls: Vec<AwsCall>) -> Result<Vec<PathBuf>, GenerateError> {
+fn write_cloudtrail(
+    sc: &Scenario,
+    out: &Path,
+    mut calls: Vec<AwsCall>,
+) -> Result<Vec<PathBuf>, GenerateError> {
     calls.sort_by_key(|c| (c.ts, c.name));
     let mut files = Vec::new();
     let mut i = 0;
     while i < calls.len() {
         let hour = calls[i].ts.div_euclid(HOUR);
-        let j = calls[i..].iter().position(|c| c.ts.div_euclid(HOUR) != hour).map_or(calls.len(), |k| i + k);
+        let j = calls[i..]
+            .iter()
+            .position(|c| c.ts.div_euclid(HOUR) != hour)
+            .map_or(calls.len(), |k| i + k);
         let records: Vec<Value> = calls[i..j].iter().map(|c| record(sc, c)).collect();
         let path = cloudtrail_path(sc, out, hour * HOUR, "CloudTrail");
         if let Some(dir) = path.parent() {
@@ -299,7 +373,9 @@ fn write_cloudtrail(sc: &Scenario, out: &Path, mut calls: Vec<AwsCall>) -> Resul
         }
         let mut sink = Sink::create(&path, true)?;
         let doc = json!({ "Records": records });
-        sink.writer().write_all(doc.to_string().as_bytes()).map_err(|e| io_err(&path, e))?;
+        sink.writer()
+            .write_all(doc.to_string().as_bytes())
+            .map_err(|e| io_err(&path, e))?;
         sink.finish().map_err(|e| io_err(&path, e))?;
         files.push(path);
         i = j;
@@ -315,7 +391,12 @@ fn cloudtrail_path(sc: &Scenario, out: &Path, ts: i64, kind: &str) -> PathBuf {
         .join(kind)
         .join(&sc.aws.region)
         .join(day)
-        .join(format!("{}_{kind}_{}_{}_{tag}.json.gz", sc.aws.account, sc.aws.region, stamp(ts)))
+        .join(format!(
+            "{}_{kind}_{}_{}_{tag}.json.gz",
+            sc.aws.account,
+            sc.aws.region,
+            stamp(ts)
+        ))
 }
 
 /// A CloudTrail record for one call.
@@ -323,7 +404,10 @@ fn record(sc: &Scenario, c: &AwsCall) -> Value {
     let mut r = Map::new();
     r.insert("eventVersion".into(), "1.09".into());
     r.insert("userIdentity".into(), identity(sc, &c.identity));
-    r.insert("eventTime".into(), format_rfc3339(c.ts - c.ts.rem_euclid(NS)).into());
+    r.insert(
+        "eventTime".into(),
+        format_rfc3339(c.ts - c.ts.rem_euclid(NS)).into(),
+    );
     r.insert("eventSource".into(), c.source.into());
     r.insert("eventName".into(), c.name.into());
     r.insert("awsRegion".into(), sc.aws.region.clone().into());
@@ -331,7 +415,10 @@ fn record(sc: &Scenario, c: &AwsCall) -> Value {
     r.insert("userAgent".into(), c.ua.into());
     if let Some(e) = c.error {
         r.insert("errorCode".into(), e.into());
-        r.insert("errorMessage".into(), format!("User is not authorized to perform: {}", c.name).into());
+        r.insert(
+            "errorMessage".into(),
+            format!("User is not authorized to perform: {}", c.name).into(),
+        );
     }
     r.insert("requestParameters".into(), c.params.clone());
     r.insert("responseElements".into(), c.response.clone());
@@ -340,10 +427,22 @@ fn record(sc: &Scenario, c: &AwsCall) -> Value {
     }
     let id = super::hashed(&format!("{}{}{}", c.ts, c.name, c.ip));
     r.insert("requestID".into(), format!("{id:016X}").into());
-    r.insert("eventID".into(), format!("{:08x}-{:04x}-4000-8000-{:012x}", id >> 32, id & 0xffff, id >> 16).into());
+    r.insert(
+        "eventID".into(),
+        format!(
+            "{:08x}-{:04x}-4000-8000-{:012x}",
+            id >> 32,
+            id & 0xffff,
+            id >> 16
+        )
+        .into(),
+    );
     r.insert("readOnly".into(), c.read_only.into());
     r.insert("eventType".into(), c.event_type.into());
-    r.insert("managementEvent".into(), (c.source != "s3.amazonaws.com" || c.name.contains("Bucket")).into());
+    r.insert(
+        "managementEvent".into(),
+        (c.source != "s3.amazonaws.com" || c.name.contains("Bucket")).into(),
+    );
     r.insert("recipientAccountId".into(), sc.aws.account.clone().into());
     Value::Object(r)
 }
@@ -393,7 +492,9 @@ fn write_digest(sc: &Scenario, out: &Path) -> Result<PathBuf, GenerateError> {
         "logFiles": []
     });
     let mut sink = Sink::create(&path, true)?;
-    sink.writer().write_all(doc.to_string().as_bytes()).map_err(|e| io_err(&path, e))?;
+    sink.writer()
+        .write_all(doc.to_string().as_bytes())
+        .map_err(|e| io_err(&path, e))?;
     sink.finish().map_err(|e| io_err(&path, e))?;
     Ok(path)
 }

@@ -26,7 +26,10 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    Command::new(env!("CARGO_BIN_EXE_breachscope")).args(args).output().expect("the binary runs")
+    Command::new(env!("CARGO_BIN_EXE_breachscope"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
 }
 
 /// Runs breachscope and asserts it exits with `code`; returns stdout.
@@ -54,7 +57,9 @@ pub fn read_json(path: &Path) -> serde_json::Value {
 
 /// Parses JSON lines.
 pub fn json_lines(text: &str) -> Vec<serde_json::Value> {
-    text.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect()
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect()
 }
 
 /// Every file under `dir` with its bytes, sorted by relative path.
@@ -83,10 +88,14 @@ pub fn zgrep_count(path: &Path, needle: &str) -> u64 {
     let raw = std::fs::read(path).expect("readable");
     let text = if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).expect("valid gzip");
+        flate2::read::MultiGzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .expect("valid gzip");
         out
     } else {
         raw
     };
-    text.split(|&b| b == b'\n').filter(|l| memchr::memmem::find(l, needle.as_bytes()).is_some()).count() as u64
+    text.split(|&b| b == b'\n')
+        .filter(|l| memchr::memmem::find(l, needle.as_bytes()).is_some())
+        .count() as u64
 }
