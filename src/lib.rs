@@ -16,12 +16,14 @@
 
 pub mod cli;
 pub mod decode;
+pub mod enrich;
 pub mod frame;
 pub mod generate;
 pub mod load;
 pub mod parallel;
 pub mod parse;
 pub mod report;
+pub mod scope;
 pub mod source;
 pub mod sweep;
 pub mod time;

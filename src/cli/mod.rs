@@ -6,10 +6,12 @@
 //! damaged or unreadable (results are partial; the outputs say which).
 
 mod common;
+mod detect;
 mod generate;
 mod ingest;
 mod logger;
 mod query;
+mod scope;
 mod sweep;
 
 use std::process::ExitCode;
@@ -36,6 +38,8 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Subcommand)]
 pub enum Command {
+    Scope(scope::Args),
+    Detect(detect::Args),
     Ingest(ingest::Args),
     Sweep(sweep::Args),
     Query(query::Args),
@@ -57,6 +61,8 @@ pub fn main() -> ExitCode {
         return ExitCode::from(EXIT_ERROR);
     }
     let result = match cli.command {
+        Command::Scope(args) => scope::run(args, &cli.global),
+        Command::Detect(args) => detect::run(args, &cli.global),
         Command::Ingest(args) => ingest::run(args, &cli.global),
         Command::Sweep(args) => sweep::run(args, &cli.global),
         Command::Query(args) => query::run(args, &cli.global),

@@ -282,6 +282,26 @@ impl Dictionary {
         &self.dtype
     }
 
+    /// The text of id `code`.
+    pub fn text(&self, code: u32) -> Option<&str> {
+        if code == NULL_CODE { None } else { self.mapping.cat_to_str(code) }
+    }
+
+    /// Upper bound of the ids handed out so far.
+    pub fn len(&self) -> usize {
+        self.mapping.num_cats_upper_bound()
+    }
+
+    /// Whether no id was handed out yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Id of `value`, if it was ever interned.
+    pub fn lookup(&self, value: &str) -> Option<u32> {
+        self.mapping.get_cat(value)
+    }
+
     /// Id of `value`, inserting it when new.
     pub fn intern(&self, value: &str) -> u32 {
         // Only more than 2^32 distinct strings can fail; a null is the honest

@@ -83,7 +83,12 @@ pub mod enriched {
     /// `browser`, `sdk`, `cli`, `script`, `scanner`, `bot`, `aws-internal`,
     /// `unknown`.
     pub const CLIENT_FAMILY: &str = "client_family";
+    /// The request carried a credential in its query string.
+    pub const CREDENTIAL_IN_QUERY: &str = "credential_in_query";
     /// Row index of the other log line of the same request, when the request
     /// was logged twice (edge proxy and gateway).
     pub const TWIN: &str = "twin";
+    /// This row is the second log line of a request already counted through
+    /// its twin.
+    pub const DUPLICATE: &str = "duplicate";
 }

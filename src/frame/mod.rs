@@ -8,6 +8,7 @@
 //! order), which is the same whatever the thread count.
 
 mod builder;
+pub mod codes;
 pub mod columns;
 
 use polars::prelude::*;
@@ -123,7 +124,7 @@ fn categorical(
     categorical_from_codes(cat.name(), codes, dict)
 }
 
-fn categorical_from_codes(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
+pub(crate) fn categorical_from_codes(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
     let phys = if codes.contains(&NULL_CODE) {
         UInt32Chunked::from_iter_options(
             name.into(),

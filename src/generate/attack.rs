@@ -342,10 +342,10 @@ impl Plan<'_> {
 
     /// The minted partner key pages through every transaction.
     fn use_minted_key(&mut self, t: i64, key: &str) {
-        for page in 1..=50 {
+        for page in 1..=120 {
             let bytes = self.rng.random_range(180_000..250_000);
             let path = "/api/v1/partners/transactions".to_string();
-            let r = self.request(t + (page - 1) * 50 * NS, IPV6_IP, "curl/8.4.0", "GET", path);
+            let r = self.request(t + (page - 1) * 30 * NS, IPV6_IP, "curl/8.4.0", "GET", path);
             r.principal = Some(VICTIM_PARTNER.into());
             r.credential = Some(key.into());
             r.query = Some(format!("since=2020-01-01&page={page}"));

@@ -377,6 +377,9 @@ const ALIASES: &[(Target, &[&str])] = &[
     (
         Target::MintedCredential,
         &[
+            "issuedcredential",
+            "issuedtoken",
+            "issuedsession",
             "createdkeyid",
             "createdapikeyid",
             "newkeyid",

@@ -3,8 +3,15 @@
 //! never reach back into them; every text that an attacker may have written
 //! goes through [`escape`] for its medium.
 
+pub mod containment;
 pub mod escape;
+pub mod findings;
+pub mod html;
 pub mod manifest;
+pub mod markdown;
+pub mod narrative;
+pub mod notify;
 pub mod parquet;
 pub mod rejects;
 pub mod tabular;
+pub mod timeline;

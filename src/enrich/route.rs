@@ -1,0 +1,139 @@
+//! Routes and resources from request paths.
+//!
+//! `/api/v1/customers/100512/documents` is the route
+//! `/api/v1/customers/{id}/documents` acting on resource type
+//! `customer.documents`, id `100512`. A path segment is an id when it holds a
+//! digit (but is not an API version like `v2`), is a UUID, an e-mail, a long
+//! token, or a dotted name that is not a file (`dana.reyes`, not `app.js`).
+//! Templating is done once per distinct path, not per request.
+
+/// Placeholder written in place of an id.
+pub const ID: &str = "{id}";
+
+/// What a path tells about the request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteInfo {
+    pub route: String,
+    pub resource_type: String,
+    pub resource_id: String,
+}
+
+/// Templates `path` and names the resource it acts on. Paths without an id
+/// act on the route itself (type `route`, id the route).
+pub fn analyse(path: &str) -> RouteInfo {
+    let mut route = String::with_capacity(path.len());
+    let mut last_id: Option<(usize, &str)> = None;
+    let segments: Vec<&str> = path.split('/').collect();
+    for (i, seg) in segments.iter().enumerate() {
+        if i > 0 {
+            route.push('/');
+        }
+        if is_id(seg) {
+            route.push_str(ID);
+            last_id = Some((i, seg));
+        } else {
+            route.push_str(seg);
+        }
+    }
+    match last_id {
+        Some((i, id)) => {
+            let collection = segments[..i].iter().rev().find(|s| !s.is_empty() && !is_id(s)).copied().unwrap_or("resource");
+            let mut ty = singular(collection);
+            for rest in segments[i + 1..].iter().filter(|s| !s.is_empty() && !is_id(s)) {
+                ty.push('.');
+                ty.push_str(rest);
+            }
+            RouteInfo { route, resource_type: ty, resource_id: id.to_string() }
+        }
+        None => RouteInfo { resource_type: "route".into(), resource_id: route.clone(), route },
+    }
+}
+
+/// Whether a path segment is an identifier rather than a fixed word.
+pub fn is_id(seg: &str) -> bool {
+    if seg.is_empty() || seg == ID {
+        return seg == ID;
+    }
+    if is_version(seg) {
+        return false;
+    }
+    if seg.bytes().any(|b| b.is_ascii_digit()) || seg.contains('@') || is_uuid(seg) {
+        return true;
+    }
+    if seg.len() >= 24 && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return true;
+    }
+    seg.contains('.') && !is_file(seg)
+}
+
+fn is_version(seg: &str) -> bool {
+    let rest = seg.strip_prefix('v').or_else(|| seg.strip_prefix('V'));
+    rest.is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+}
+
+fn is_uuid(seg: &str) -> bool {
+    let parts: Vec<&str> = seg.split('-').collect();
+    parts.len() == 5
+        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+fn is_file(seg: &str) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "js", "css", "map", "html", "htm", "php", "asp", "aspx", "jsp", "txt", "xml", "json", "ico", "png", "jpg",
+        "jpeg", "gif", "svg", "webp", "woff", "woff2", "ttf", "pdf", "csv", "zip", "gz", "env", "yml", "yaml", "ini",
+        "bak", "sql", "log", "cgi", "pl", "py", "rb", "sh", "git", "config", "properties", "well-known",
+    ];
+    let ext = seg.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    seg.starts_with('.') || EXTENSIONS.contains(&ext.as_str())
+}
+
+/// `customers` → `customer`, `policies` → `policy`, `addresses` → `address`.
+fn singular(word: &str) -> String {
+    let w = word.to_ascii_lowercase();
+    if let Some(stem) = w.strip_suffix("ies") {
+        format!("{stem}y")
+    } else if w.ends_with("sses") || w.ends_with("xes") {
+        w[..w.len() - 2].to_string()
+    } else if let Some(stem) = w.strip_suffix('s').filter(|_| !w.ends_with("ss")) {
+        stem.to_string()
+    } else {
+        w
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(route: &str, ty: &str, id: &str) -> RouteInfo {
+        RouteInfo { route: route.into(), resource_type: ty.into(), resource_id: id.into() }
+    }
+
+    #[test]
+    fn ids_become_placeholders() {
+        assert_eq!(analyse("/api/v1/customers/100512"), info("/api/v1/customers/{id}", "customer", "100512"));
+        assert_eq!(
+            analyse("/api/v1/customers/100512/documents"),
+            info("/api/v1/customers/{id}/documents", "customer.documents", "100512")
+        );
+        assert_eq!(
+            analyse("/api/v1/admin/users/dana.reyes/mfa"),
+            info("/api/v1/admin/users/{id}/mfa", "user.mfa", "dana.reyes")
+        );
+        assert_eq!(
+            analyse("/orders/3f2504e0-4f89-11d3-9a0c-0305e82c3301/items/7"),
+            info("/orders/{id}/items/{id}", "item", "7")
+        );
+        assert_eq!(analyse("/users/a@b.example"), info("/users/{id}", "user", "a@b.example"));
+        assert_eq!(analyse("/policies/9"), info("/policies/{id}", "policy", "9"));
+    }
+
+    #[test]
+    fn fixed_words_versions_and_files_stay() {
+        assert_eq!(analyse("/api/v1/admin/config"), info("/api/v1/admin/config", "route", "/api/v1/admin/config"));
+        assert_eq!(analyse("/static/app.js").route, "/static/app.js");
+        assert_eq!(analyse("/.env").route, "/.env");
+        assert_eq!(analyse("/api/v2/me").route, "/api/v2/me");
+        assert_eq!(analyse("/").route, "/");
+    }
+}

@@ -1,0 +1,115 @@
+//! Reading and writing categorical columns as dictionary ids.
+//!
+//! Enrichment and scoping work on ids, not strings: a value is derived once
+//! per distinct id (a route per distinct path, a family per distinct user
+//! agent) and rows are compared as `u32`s. [`Codes`] borrows a column's ids
+//! when it can and copies them only when nulls must be spelled out.
+
+use polars::prelude::*;
+
+use super::builder::NULL_CODE;
+use super::{Dictionary, categorical_from_codes};
+
+/// The ids of a categorical column, `NULL` for nulls.
+pub enum Codes<'a> {
+    /// Every row is null.
+    AllNull(usize),
+    /// No row is null; the column's own buffer.
+    Slice(&'a [u32]),
+    /// A copy with nulls spelled as [`Codes::NULL`].
+    Owned(Vec<u32>),
+}
+
+impl<'a> Codes<'a> {
+    /// The id standing for null.
+    pub const NULL: u32 = NULL_CODE;
+
+    /// The ids of categorical column `name` of `df`.
+    pub fn of(df: &'a DataFrame, name: &str) -> PolarsResult<Codes<'a>> {
+        let column = df.column(name)?;
+        let phys = column.cat32()?.physical();
+        let len = phys.len();
+        if phys.null_count() == len {
+            return Ok(Codes::AllNull(len));
+        }
+        if phys.null_count() == 0 {
+            if let Ok(slice) = phys.cont_slice() {
+                return Ok(Codes::Slice(slice));
+            }
+        }
+        Ok(Codes::Owned(phys.iter().map(|c| c.unwrap_or(NULL_CODE)).collect()))
+    }
+
+    /// The id at `row`, or [`Codes::NULL`].
+    #[inline]
+    pub fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::AllNull(_) => NULL_CODE,
+            Codes::Slice(s) => s[row],
+            Codes::Owned(v) => v[row],
+        }
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        match self {
+            Codes::AllNull(n) => *n,
+            Codes::Slice(s) => s.len(),
+            Codes::Owned(v) => v.len(),
+        }
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether every row is null.
+    pub fn is_all_null(&self) -> bool {
+        matches!(self, Codes::AllNull(_))
+    }
+
+    /// A copy of the ids.
+    pub fn to_vec(&self) -> Vec<u32> {
+        match self {
+            Codes::AllNull(n) => vec![NULL_CODE; *n],
+            Codes::Slice(s) => s.to_vec(),
+            Codes::Owned(v) => v.clone(),
+        }
+    }
+}
+
+/// A categorical column named `name` from ids.
+pub fn column_of(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
+    if codes.iter().all(|&c| c == NULL_CODE) {
+        return Series::full_null(name.into(), codes.len(), dict.dtype()).into_column();
+    }
+    categorical_from_codes(name, codes, dict)
+}
+
+/// Derives a value once per distinct id, caching by id.
+pub struct PerCode<T> {
+    cache: Vec<Option<T>>,
+}
+
+impl<T: Clone> PerCode<T> {
+    /// A cache for ids below `dict.len()` (ids handed out later are
+    /// derived again each time).
+    pub fn new(dict: &Dictionary) -> PerCode<T> {
+        PerCode { cache: vec![None; dict.len()] }
+    }
+
+    /// The value for `code`, computed by `f` the first time.
+    #[inline]
+    pub fn get(&mut self, code: u32, f: impl FnOnce(u32) -> T) -> T {
+        match self.cache.get_mut(code as usize) {
+            Some(Some(v)) => v.clone(),
+            Some(slot) => {
+                let v = f(code);
+                *slot = Some(v.clone());
+                v
+            }
+            None => f(code),
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The event frame as plain arrays, with rows grouped by IP, credential and
+//! principal in time order.
+//!
+//! Detection and pivoting ask the same questions over and over: which IPs
+//! did this credential use before that time, which principals logged in
+//! from this address. [`Events`] answers them from id arrays and per-entity
+//! row lists built once, instead of filtering the frame each time.
+
+use polars::prelude::*;
+
+use crate::enrich::client::Family;
+use crate::frame::codes::Codes;
+use crate::frame::columns::{self as c, enriched as e};
+use crate::frame::Dictionary;
+use crate::parse::combined::is_public;
+
+/// Rows of one entity, in time order: `rows[offsets[id]..offsets[id + 1]]`.
+pub struct Groups {
+    offsets: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+impl Groups {
+    fn build(codes: &Codes<'_>, order: &[u32], ids: usize) -> Groups {
+        let mut counts = vec![0u32; ids + 1];
+        for &row in order {
+            let code = codes.get(row as usize);
+            if (code as usize) < ids {
+                counts[code as usize + 1] += 1;
+            }
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let offsets = counts.clone();
+        let mut next = counts;
+        let mut rows = vec![0u32; offsets[ids] as usize];
+        for &row in order {
+            let code = codes.get(row as usize) as usize;
+            if code < ids {
+                rows[next[code] as usize] = row;
+                next[code] += 1;
+            }
+        }
+        Groups { offsets, rows }
+    }
+
+    /// Rows of entity `code`, oldest first.
+    pub fn of(&self, code: u32) -> &[u32] {
+        let i = code as usize;
+        if i + 1 >= self.offsets.len() {
+            return &[];
+        }
+        &self.rows[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+}
+
+/// Read-only arrays of the enriched frame.
+pub struct Events<'a> {
+    pub dict: &'a Dictionary,
+    pub ts: &'a [i64],
+    pub line: &'a [u64],
+    pub source: Codes<'a>,
+    pub format: Codes<'a>,
+    pub ip: Codes<'a>,
+    pub principal: Codes<'a>,
+    pub credential: Codes<'a>,
+    pub minted: Codes<'a>,
+    pub method: Codes<'a>,
+    pub action: Codes<'a>,
+    pub route: Codes<'a>,
+    pub service: Codes<'a>,
+    pub resource_type: Codes<'a>,
+    pub resource_id: Codes<'a>,
+    pub family: Codes<'a>,
+    pub outcome: Codes<'a>,
+    pub status: Vec<Option<i32>>,
+    pub bytes: Vec<u64>,
+    pub mfa: Vec<Option<bool>>,
+    pub read_only: Vec<Option<bool>>,
+    pub instance: Vec<bool>,
+    pub is_login: Vec<bool>,
+    pub is_change: Vec<bool>,
+    pub duplicate: Vec<bool>,
+    pub twin: Vec<Option<u32>>,
+    /// Every row, oldest first (ties in frame order).
+    pub order: Vec<u32>,
+    pub by_ip: Groups,
+    pub by_credential: Groups,
+    pub by_principal: Groups,
+    success: Option<u32>,
+    cloudtrail: Option<u32>,
+    families: Vec<Option<Family>>,
+    public: Vec<Option<bool>>,
+}
+
+fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
+    Ok(df.column(name)?.bool()?.iter().map(|b| b.unwrap_or(false)).collect())
+}
+
+impl<'a> Events<'a> {
+    /// Indexes an enriched frame.
+    pub fn new(df: &'a DataFrame, dict: &'a Dictionary) -> PolarsResult<Events<'a>> {
+        let ts = df.column(c::TS)?.datetime()?.physical().cont_slice()?;
+        let mut order: Vec<u32> = (0..ts.len() as u32).collect();
+        order.sort_by_key(|&r| (ts[r as usize], r));
+        let ids = dict.len();
+        let ip = Codes::of(df, c::IP)?;
+        let credential = Codes::of(df, c::CREDENTIAL)?;
+        let principal = Codes::of(df, c::PRINCIPAL)?;
+        let by_ip = Groups::build(&ip, &order, ids);
+        let by_credential = Groups::build(&credential, &order, ids);
+        let by_principal = Groups::build(&principal, &order, ids);
+        Ok(Events {
+            dict,
+            ts,
+            line: df.column(c::LINE)?.u64()?.cont_slice()?,
+            source: Codes::of(df, c::SOURCE)?,
+            format: Codes::of(df, c::FORMAT)?,
+            ip,
+            principal,
+            credential,
+            minted: Codes::of(df, c::MINTED_CREDENTIAL)?,
+            method: Codes::of(df, c::METHOD)?,
+            action: Codes::of(df, c::ACTION)?,
+            route: Codes::of(df, e::ROUTE)?,
+            service: Codes::of(df, c::SERVICE)?,
+            resource_type: Codes::of(df, c::RESOURCE_TYPE)?,
+            resource_id: Codes::of(df, c::RESOURCE_ID)?,
+            family: Codes::of(df, e::CLIENT_FAMILY)?,
+            outcome: Codes::of(df, c::OUTCOME)?,
+            status: df.column(c::STATUS)?.i32()?.iter().collect(),
+            bytes: df.column(c::BYTES)?.u64()?.iter().map(|b| b.unwrap_or(0)).collect(),
+            mfa: df.column(c::MFA)?.bool()?.iter().collect(),
+            read_only: df.column(c::READ_ONLY)?.bool()?.iter().collect(),
+            instance: bools(df, c::INSTANCE_CREDENTIAL)?,
+            is_login: bools(df, e::IS_LOGIN)?,
+            is_change: bools(df, e::IS_CHANGE)?,
+            duplicate: bools(df, e::DUPLICATE)?,
+            twin: df.column(e::TWIN)?.u32()?.iter().collect(),
+            order,
+            by_ip,
+            by_credential,
+            by_principal,
+            success: dict.lookup("success"),
+            cloudtrail: dict.lookup("cloudtrail"),
+            families: vec![None; ids],
+            public: vec![None; ids],
+        })
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// The text of an id.
+    pub fn text(&self, code: u32) -> &'a str {
+        self.dict.text(code).unwrap_or("")
+    }
+
+    /// Whether the row's outcome is success.
+    #[inline]
+    pub fn succeeded(&self, row: usize) -> bool {
+        self.success.is_some_and(|s| self.outcome.get(row) == s)
+    }
+
+    /// Whether the row comes from CloudTrail.
+    #[inline]
+    pub fn is_cloudtrail(&self, row: usize) -> bool {
+        self.cloudtrail.is_some_and(|c| self.format.get(row) == c)
+    }
+
+    /// Whether the row reads data: a GET/HEAD, or a read-only AWS call.
+    pub fn is_read(&self, row: usize) -> bool {
+        if self.is_login[row] || self.is_change[row] {
+            return false;
+        }
+        match self.text(self.method.get(row)) {
+            "GET" | "HEAD" => true,
+            "" => self.read_only[row].unwrap_or(false),
+            _ => false,
+        }
+    }
+
+    /// Client family of the row.
+    pub fn family_of(&mut self, row: usize) -> Option<Family> {
+        let code = self.family.get(row);
+        if code == Codes::NULL {
+            return None;
+        }
+        let slot = self.families.get_mut(code as usize)?;
+        if slot.is_none() {
+            *slot = Some(crate::enrich::client::family_named(self.dict.text(code).unwrap_or("")));
+        }
+        *slot
+    }
+
+    /// Whether id `code` of the `ip` column is a public IP address.
+    pub fn is_public_ip(&mut self, code: u32) -> bool {
+        if code == Codes::NULL {
+            return false;
+        }
+        let dict = self.dict;
+        match self.public.get_mut(code as usize) {
+            Some(slot) => *slot.get_or_insert_with(|| is_public(dict.text(code).unwrap_or("").as_bytes())),
+            None => is_public(dict.text(code).unwrap_or("").as_bytes()),
+        }
+    }
+
+    /// Whether id `code` is an IP address at all (not a host or AWS service).
+    pub fn is_address(&self, code: u32) -> bool {
+        self.text(code).parse::<std::net::IpAddr>().is_ok()
+    }
+}
