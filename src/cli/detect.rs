@@ -80,7 +80,11 @@ fn severity(s: Severity) -> &'static str {
 
 fn write_table(out: &mut dyn Write, entries: &[DetectionEntry]) -> Result<()> {
     for e in entries {
-        let cite = e.evidence.first().map(|c| format!("{}:{}", c.source, c.line)).unwrap_or_default();
+        let cite = e
+            .evidence
+            .first()
+            .map(|c| format!("{}:{}", c.source, c.line))
+            .unwrap_or_default();
         writeln!(
             out,
             "{:<6} {:<32} {:<36} {}  {} ({})",
@@ -98,7 +102,9 @@ fn write_table(out: &mut dyn Write, entries: &[DetectionEntry]) -> Result<()> {
 
 fn write_csv(out: &mut dyn Write, entries: &[DetectionEntry]) -> Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["severity", "rule", "subject", "first", "last", "count", "summary", "source", "line"])?;
+    w.write_record([
+        "severity", "rule", "subject", "first", "last", "count", "summary", "source", "line",
+    ])?;
     for e in entries {
         let cite = e.evidence.first();
         w.write_record([
@@ -109,7 +115,9 @@ fn write_csv(out: &mut dyn Write, entries: &[DetectionEntry]) -> Result<()> {
             &e.last,
             &e.count.to_string(),
             &for_csv(&e.summary),
-            &cite.map(|c| for_csv(&c.source).into_owned()).unwrap_or_default(),
+            &cite
+                .map(|c| for_csv(&c.source).into_owned())
+                .unwrap_or_default(),
             &cite.map(|c| c.line.to_string()).unwrap_or_default(),
         ])?;
     }

@@ -54,7 +54,10 @@ pub struct Args {
 
 /// Runs `scope`.
 pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
-    let opts = ScopeOptions { iocs: read_iocs(&args.ioc, args.ioc_file.as_deref())?, with_detections: args.with_detections };
+    let opts = ScopeOptions {
+        iocs: read_iocs(&args.ioc, args.ioc_file.as_deref())?,
+        with_detections: args.with_detections,
+    };
     let queries = QuerySet::from_dir(args.queries.as_deref());
     let loaded = load_evidence(&args.input, global)?;
     let dict = Dictionary::global();
@@ -65,11 +68,22 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
         log::warn!("indicator {value} appears in no event");
     }
     for (ip, n) in &analysis.scope.shared {
-        log::warn!("{} is shared by {n}+ principals (NAT, proxy, carrier): not pivoted from", ev.text(*ip));
+        log::warn!(
+            "{} is shared by {n}+ principals (NAT, proxy, carrier): not pivoted from",
+            ev.text(*ip)
+        );
     }
-    let report = findings::build(&frame, &ev, &analysis, input_entries(&loaded.inputs), &queries, &dict)
-        .context("answering the scoping questions")?;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("creating {}", args.out.display()))?;
+    let report = findings::build(
+        &frame,
+        &ev,
+        &analysis,
+        input_entries(&loaded.inputs),
+        &queries,
+        &dict,
+    )
+    .context("answering the scoping questions")?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
     write_outputs(&args, &report, &ev, &analysis.scope.malicious, &loaded)?;
     print_summary(&report)?;
     Ok(exit_code(loaded.is_incomplete()))
@@ -79,7 +93,8 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
 pub fn read_iocs(values: &[String], file: Option<&Path>) -> Result<Vec<String>> {
     let mut text = values.join("\n");
     if let Some(path) = file {
-        let content = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let content =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         text.push('\n');
         text.push_str(&content);
     }
@@ -94,28 +109,49 @@ fn write_outputs(
     loaded: &crate::load::Loaded,
 ) -> Result<()> {
     let out = &args.out;
-    write_file(&out.join("findings.json"), |w| report::findings::write_json(w, &report.findings))?;
-    write_file(&out.join("timeline.csv"), |w| report::timeline::write_csv(w, &report.timeline))?;
-    write_file(&out.join("timeline.jsonl"), |w| report::timeline::write_jsonl(w, &report.timeline))?;
-    write_file(&out.join("notify.csv"), |w| report::notify::write_csv(w, &report.findings))?;
-    write_file(&out.join("containment.md"), |w| report::containment::write(w, &report.findings))?;
+    write_file(&out.join("findings.json"), |w| {
+        report::findings::write_json(w, &report.findings)
+    })?;
+    write_file(&out.join("timeline.csv"), |w| {
+        report::timeline::write_csv(w, &report.timeline)
+    })?;
+    write_file(&out.join("timeline.jsonl"), |w| {
+        report::timeline::write_jsonl(w, &report.timeline)
+    })?;
+    write_file(&out.join("notify.csv"), |w| {
+        report::notify::write_csv(w, &report.findings)
+    })?;
+    write_file(&out.join("containment.md"), |w| {
+        report::containment::write(w, &report.findings)
+    })?;
     let story = report::narrative::Story::of(&report.findings, ev, malicious);
-    write_file(&out.join("report.md"), |w| report::markdown::write(w, &report.findings, &story))?;
-    write_file(&out.join("report.html"), |w| report::html::write(w, &report.findings, &story))?;
+    write_file(&out.join("report.md"), |w| {
+        report::markdown::write(w, &report.findings, &story)
+    })?;
+    write_file(&out.join("report.html"), |w| {
+        report::html::write(w, &report.findings, &story)
+    })?;
     super::ingest::write_rejects_file(out, loaded)?;
     if args.parquet {
         let dir = out.join("events");
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        report::parquet::write_partitioned(&report.scoped, &dir).with_context(|| format!("writing Parquet under {}", dir.display()))?;
+        report::parquet::write_partitioned(&report.scoped, &dir)
+            .with_context(|| format!("writing Parquet under {}", dir.display()))?;
     }
     Ok(())
 }
 
 /// Creates `path` and writes it through a buffer.
-pub fn write_file(path: &Path, f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    let file = std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+pub fn write_file(
+    path: &Path,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
     let mut w = std::io::BufWriter::new(file);
-    f(&mut w).and_then(|()| w.flush()).with_context(|| format!("writing {}", path.display()))
+    f(&mut w)
+        .and_then(|()| w.flush())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn print_summary(report: &Report<'_>) -> Result<()> {

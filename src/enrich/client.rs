@@ -41,18 +41,82 @@ impl Family {
 }
 
 const SCANNERS: &[&str] = &[
-    "nuclei", "zgrab", "sqlmap", "nikto", "masscan", "nmap", "gobuster", "ffuf", "dirbuster", "wpscan", "acunetix",
-    "burp", "nessus", "openvas", "qualys", "wfuzz", "feroxbuster", "httpx", "jaeles", "whatweb", "censys",
+    "nuclei",
+    "zgrab",
+    "sqlmap",
+    "nikto",
+    "masscan",
+    "nmap",
+    "gobuster",
+    "ffuf",
+    "dirbuster",
+    "wpscan",
+    "acunetix",
+    "burp",
+    "nessus",
+    "openvas",
+    "qualys",
+    "wfuzz",
+    "feroxbuster",
+    "httpx",
+    "jaeles",
+    "whatweb",
+    "censys",
 ];
 const BOTS: &[&str] = &[
-    "googlebot", "bingbot", "slurp", "duckduckbot", "baiduspider", "yandex", "ahrefsbot", "semrushbot", "applebot",
-    "facebookexternalhit", "facebot", "crawler", "spider", "bot/", "bot;", "petalbot", "amazon cloudfront",
+    "googlebot",
+    "bingbot",
+    "slurp",
+    "duckduckbot",
+    "baiduspider",
+    "yandex",
+    "ahrefsbot",
+    "semrushbot",
+    "applebot",
+    "facebookexternalhit",
+    "facebot",
+    "crawler",
+    "spider",
+    "bot/",
+    "bot;",
+    "petalbot",
+    "amazon cloudfront",
 ];
-const SDKS: &[&str] = &["aws-sdk", "boto3", "botocore", "aws-internal", "azure-sdk", "google-api", "okhttp"];
-const CLIS: &[&str] = &["aws-cli", "curl/", "wget/", "httpie", "powershell", "insomnia", "postmanruntime"];
+const SDKS: &[&str] = &[
+    "aws-sdk",
+    "boto3",
+    "botocore",
+    "aws-internal",
+    "azure-sdk",
+    "google-api",
+    "okhttp",
+];
+const CLIS: &[&str] = &[
+    "aws-cli",
+    "curl/",
+    "wget/",
+    "httpie",
+    "powershell",
+    "insomnia",
+    "postmanruntime",
+];
 const SCRIPTS: &[&str] = &[
-    "python-requests", "python-urllib", "python-httpx", "aiohttp", "go-http-client", "java/", "apache-httpclient",
-    "node-fetch", "axios", "got (", "libwww-perl", "ruby", "php/", "guzzle", "reqwest", "scrapy",
+    "python-requests",
+    "python-urllib",
+    "python-httpx",
+    "aiohttp",
+    "go-http-client",
+    "java/",
+    "apache-httpclient",
+    "node-fetch",
+    "axios",
+    "got (",
+    "libwww-perl",
+    "ruby",
+    "php/",
+    "guzzle",
+    "reqwest",
+    "scrapy",
 ];
 
 /// Classifies a user agent.
@@ -65,7 +129,10 @@ pub fn family(ua: &str) -> Family {
         Family::Scanner
     } else if has(BOTS) {
         Family::Bot
-    } else if lower == "aws internal" || lower.ends_with(".amazonaws.com") || lower.starts_with("aws internal") {
+    } else if lower == "aws internal"
+        || lower.ends_with(".amazonaws.com")
+        || lower.starts_with("aws internal")
+    {
         Family::AwsInternal
     } else if has(CLIS) {
         Family::Cli
@@ -113,14 +180,29 @@ mod tests {
     #[test]
     fn families() {
         let cases = [
-            ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/122.0 Safari/537.36", Family::Browser),
-            ("NorthwindBank/5.2.1 (iPhone; iOS 17.3.1; Scale/3.00)", Family::MobileApp),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/122.0 Safari/537.36",
+                Family::Browser,
+            ),
+            (
+                "NorthwindBank/5.2.1 (iPhone; iOS 17.3.1; Scale/3.00)",
+                Family::MobileApp,
+            ),
             ("python-requests/2.31.0", Family::Script),
             ("curl/8.4.0", Family::Cli),
-            ("[aws-cli/1.18.136 Python/3.8.5 Darwin/19.5.0 botocore/1.17.59]", Family::Cli),
+            (
+                "[aws-cli/1.18.136 Python/3.8.5 Darwin/19.5.0 botocore/1.17.59]",
+                Family::Cli,
+            ),
             ("aws-sdk-java/2.21.0 Linux/5.10", Family::Sdk),
-            ("Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))", Family::Scanner),
-            ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", Family::Bot),
+            (
+                "Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))",
+                Family::Scanner,
+            ),
+            (
+                "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                Family::Bot,
+            ),
             ("console.ec2.amazonaws.com", Family::AwsInternal),
             ("AWS Internal", Family::AwsInternal),
             ("-", Family::Unknown),

@@ -24,9 +24,9 @@ use std::collections::HashMap;
 
 use polars::prelude::*;
 
+use crate::frame::Dictionary;
 use crate::frame::codes::{Codes, PerCode, column_of};
 use crate::frame::columns::{self as c, enriched as e};
-use crate::frame::Dictionary;
 
 /// The columns enrichment reads, as ids and values.
 pub struct Rows<'a> {
@@ -119,7 +119,8 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
         column_of(e::CLIENT_FAMILY, derived.client_family, dict),
         BooleanChunked::from_slice(e::IS_LOGIN.into(), &derived.is_login).into_column(),
         BooleanChunked::from_slice(e::IS_CHANGE.into(), &derived.is_change).into_column(),
-        BooleanChunked::from_slice(e::CREDENTIAL_IN_QUERY.into(), &derived.credential_in_query).into_column(),
+        BooleanChunked::from_slice(e::CREDENTIAL_IN_QUERY.into(), &derived.credential_in_query)
+            .into_column(),
         UInt32Chunked::from_iter_options(e::TWIN.into(), twins.twin.into_iter()).into_column(),
         BooleanChunked::from_slice(e::DUPLICATE.into(), &twins.duplicate).into_column(),
     ];
@@ -133,7 +134,11 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
 fn line_formats(rows: &Rows<'_>, dict: &Dictionary) -> Vec<bool> {
     let mut per = PerCode::new(dict);
     (0..rows.len())
-        .map(|r| per.get(rows.format.get(r), |code| matches!(dict.text(code), Some("combined" | "common"))))
+        .map(|r| {
+            per.get(rows.format.get(r), |code| {
+                matches!(dict.text(code), Some("combined" | "common"))
+            })
+        })
         .collect()
 }
 
@@ -159,13 +164,25 @@ fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
     for row in 0..n {
         let ua = rows.user_agent.get(row);
         if ua != Codes::NULL {
-            d.client_family[row] = families.get(ua, |u| dict.intern(client::family(dict.text(u).unwrap_or("")).as_str()));
+            d.client_family[row] = families.get(ua, |u| {
+                dict.intern(client::family(dict.text(u).unwrap_or("")).as_str())
+            });
         }
         let path = rows.path.get(row);
         if path != Codes::NULL {
-            derive_http(rows, row, path, dict, &mut d, &mut routes, &mut query_keys, &mut actions);
+            derive_http(
+                rows,
+                row,
+                path,
+                dict,
+                &mut d,
+                &mut routes,
+                &mut query_keys,
+                &mut actions,
+            );
         } else if d.action[row] != Codes::NULL {
-            let (login, write) = aws_kinds.get(d.action[row], |a| aws_kind(dict.text(a).unwrap_or("")));
+            let (login, write) =
+                aws_kinds.get(d.action[row], |a| aws_kind(dict.text(a).unwrap_or("")));
             d.is_login[row] = login;
             d.is_change[row] = !login && rows.read_only[row].map_or(write, |ro| !ro);
         }
@@ -186,7 +203,11 @@ fn derive_http(
 ) {
     let (route, rtype, rid) = routes.get(path, |p| {
         let info = route::analyse(dict.text(p).unwrap_or(""));
-        (dict.intern(&info.route), dict.intern(&info.resource_type), dict.intern(&info.resource_id))
+        (
+            dict.intern(&info.route),
+            dict.intern(&info.resource_type),
+            dict.intern(&info.resource_id),
+        )
     });
     d.route[row] = route;
     if d.resource_type[row] == Codes::NULL {
@@ -195,9 +216,11 @@ fn derive_http(
     }
     let query = rows.query.get(row);
     if query != Codes::NULL {
-        let (present, key) = query_keys.get(query, |q| match credential_in_query(dict.text(q).unwrap_or("")) {
-            Some(k) => (true, dict.intern(k)),
-            None => (false, Codes::NULL),
+        let (present, key) = query_keys.get(query, |q| {
+            match credential_in_query(dict.text(q).unwrap_or("")) {
+                Some(k) => (true, dict.intern(k)),
+                None => (false, Codes::NULL),
+            }
         });
         d.credential_in_query[row] = present;
         if present && d.credential[row] == Codes::NULL {
@@ -212,7 +235,8 @@ fn derive_http(
         let m = dict.text(method).unwrap_or("");
         let r = dict.text(route).unwrap_or("");
         let login = is_login_route(m, r);
-        let change = !login && matches!(m, "POST" | "PUT" | "PATCH" | "DELETE") && !r.ends_with("/logout");
+        let change =
+            !login && matches!(m, "POST" | "PUT" | "PATCH" | "DELETE") && !r.ends_with("/logout");
         (dict.intern(&format!("{m} {r}")), login, change)
     });
     if d.action[row] == Codes::NULL {
@@ -224,8 +248,21 @@ fn derive_http(
 
 /// Query parameters that carry secrets.
 const SECRET_PARAMS: &[&str] = &[
-    "access_token", "api_key", "apikey", "api-key", "token", "key", "auth", "jwt", "id_token", "session",
-    "sessionid", "session_id", "x-api-key", "secret", "password",
+    "access_token",
+    "api_key",
+    "apikey",
+    "api-key",
+    "token",
+    "key",
+    "auth",
+    "jwt",
+    "id_token",
+    "session",
+    "sessionid",
+    "session_id",
+    "x-api-key",
+    "secret",
+    "password",
 ];
 
 /// The value of the first secret-bearing parameter of a query string.
@@ -242,26 +279,80 @@ pub fn is_login_route(method: &str, route: &str) -> bool {
     if method != "POST" {
         return false;
     }
-    let last = route.trim_end_matches('/').rsplit('/').next().unwrap_or("").to_ascii_lowercase();
-    matches!(last.as_str(), "login" | "signin" | "sign-in" | "authenticate" | "token" | "tokens" | "session" | "sessions" | "auth")
+    let last = route
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        last.as_str(),
+        "login"
+            | "signin"
+            | "sign-in"
+            | "authenticate"
+            | "token"
+            | "tokens"
+            | "session"
+            | "sessions"
+            | "auth"
+    )
 }
 
 /// `(is_login, is_write)` of a CloudTrail event name.
 fn aws_kind(action: &str) -> (bool, bool) {
-    const LOGINS: &[&str] = &["ConsoleLogin", "GetSessionToken", "AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"];
+    const LOGINS: &[&str] = &[
+        "ConsoleLogin",
+        "GetSessionToken",
+        "AssumeRoleWithSAML",
+        "AssumeRoleWithWebIdentity",
+    ];
     const WRITES: &[&str] = &[
-        "Put", "Create", "Delete", "Update", "Attach", "Detach", "Modify", "Set", "Add", "Remove", "Enable",
-        "Disable", "Stop", "Start", "Authorize", "Revoke", "Reset", "Change", "Tag", "Untag", "Restore", "Import",
-        "Upload", "Associate", "Disassociate", "Register", "Deregister", "Replace", "Run", "Terminate", "Send",
+        "Put",
+        "Create",
+        "Delete",
+        "Update",
+        "Attach",
+        "Detach",
+        "Modify",
+        "Set",
+        "Add",
+        "Remove",
+        "Enable",
+        "Disable",
+        "Stop",
+        "Start",
+        "Authorize",
+        "Revoke",
+        "Reset",
+        "Change",
+        "Tag",
+        "Untag",
+        "Restore",
+        "Import",
+        "Upload",
+        "Associate",
+        "Disassociate",
+        "Register",
+        "Deregister",
+        "Replace",
+        "Run",
+        "Terminate",
+        "Send",
     ];
     let login = LOGINS.contains(&action);
-    (login, !login && WRITES.iter().any(|p| action.starts_with(p)))
+    (
+        login,
+        !login && WRITES.iter().any(|p| action.starts_with(p)),
+    )
 }
 
 /// The gateway's identity goes onto the edge row of the same request.
 fn copy_identity(twins: &twins::Twins, d: &mut Derived) {
     for (row, other) in twins.twin.iter().enumerate() {
-        let Some(other) = other.map(|o| o as usize) else { continue };
+        let Some(other) = other.map(|o| o as usize) else {
+            continue;
+        };
         if d.principal[row] == Codes::NULL {
             d.principal[row] = d.principal[other];
         }
@@ -277,7 +368,10 @@ mod tests {
 
     #[test]
     fn secrets_in_queries() {
-        assert_eq!(credential_in_query("format=csv&access_token=sess_1"), Some("sess_1"));
+        assert_eq!(
+            credential_in_query("format=csv&access_token=sess_1"),
+            Some("sess_1")
+        );
         assert_eq!(credential_in_query("API_KEY=k1"), Some("k1"));
         assert_eq!(credential_in_query("page=2&size=50"), None);
         assert_eq!(credential_in_query("token="), None);

@@ -37,15 +37,31 @@ pub fn analyse(path: &str) -> RouteInfo {
     }
     match last_id {
         Some((i, id)) => {
-            let collection = segments[..i].iter().rev().find(|s| !s.is_empty() && !is_id(s)).copied().unwrap_or("resource");
+            let collection = segments[..i]
+                .iter()
+                .rev()
+                .find(|s| !s.is_empty() && !is_id(s))
+                .copied()
+                .unwrap_or("resource");
             let mut ty = singular(collection);
-            for rest in segments[i + 1..].iter().filter(|s| !s.is_empty() && !is_id(s)) {
+            for rest in segments[i + 1..]
+                .iter()
+                .filter(|s| !s.is_empty() && !is_id(s))
+            {
                 ty.push('.');
                 ty.push_str(rest);
             }
-            RouteInfo { route, resource_type: ty, resource_id: id.to_string() }
+            RouteInfo {
+                route,
+                resource_type: ty,
+                resource_id: id.to_string(),
+            }
         }
-        None => RouteInfo { resource_type: "route".into(), resource_id: route.clone(), route },
+        None => RouteInfo {
+            resource_type: "route".into(),
+            resource_id: route.clone(),
+            route,
+        },
     }
 }
 
@@ -60,7 +76,11 @@ pub fn is_id(seg: &str) -> bool {
     if seg.bytes().any(|b| b.is_ascii_digit()) || seg.contains('@') || is_uuid(seg) {
         return true;
     }
-    if seg.len() >= 24 && seg.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if seg.len() >= 24
+        && seg
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return true;
     }
     seg.contains('.') && !is_file(seg)
@@ -74,16 +94,62 @@ fn is_version(seg: &str) -> bool {
 fn is_uuid(seg: &str) -> bool {
     let parts: Vec<&str> = seg.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn is_file(seg: &str) -> bool {
     const EXTENSIONS: &[&str] = &[
-        "js", "css", "map", "html", "htm", "php", "asp", "aspx", "jsp", "txt", "xml", "json", "ico", "png", "jpg",
-        "jpeg", "gif", "svg", "webp", "woff", "woff2", "ttf", "pdf", "csv", "zip", "gz", "env", "yml", "yaml", "ini",
-        "bak", "sql", "log", "cgi", "pl", "py", "rb", "sh", "git", "config", "properties", "well-known",
+        "js",
+        "css",
+        "map",
+        "html",
+        "htm",
+        "php",
+        "asp",
+        "aspx",
+        "jsp",
+        "txt",
+        "xml",
+        "json",
+        "ico",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "svg",
+        "webp",
+        "woff",
+        "woff2",
+        "ttf",
+        "pdf",
+        "csv",
+        "zip",
+        "gz",
+        "env",
+        "yml",
+        "yaml",
+        "ini",
+        "bak",
+        "sql",
+        "log",
+        "cgi",
+        "pl",
+        "py",
+        "rb",
+        "sh",
+        "git",
+        "config",
+        "properties",
+        "well-known",
     ];
-    let ext = seg.rsplit('.').next().unwrap_or_default().to_ascii_lowercase();
+    let ext = seg
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     seg.starts_with('.') || EXTENSIONS.contains(&ext.as_str())
 }
 
@@ -106,15 +172,26 @@ mod tests {
     use super::*;
 
     fn info(route: &str, ty: &str, id: &str) -> RouteInfo {
-        RouteInfo { route: route.into(), resource_type: ty.into(), resource_id: id.into() }
+        RouteInfo {
+            route: route.into(),
+            resource_type: ty.into(),
+            resource_id: id.into(),
+        }
     }
 
     #[test]
     fn ids_become_placeholders() {
-        assert_eq!(analyse("/api/v1/customers/100512"), info("/api/v1/customers/{id}", "customer", "100512"));
+        assert_eq!(
+            analyse("/api/v1/customers/100512"),
+            info("/api/v1/customers/{id}", "customer", "100512")
+        );
         assert_eq!(
             analyse("/api/v1/customers/100512/documents"),
-            info("/api/v1/customers/{id}/documents", "customer.documents", "100512")
+            info(
+                "/api/v1/customers/{id}/documents",
+                "customer.documents",
+                "100512"
+            )
         );
         assert_eq!(
             analyse("/api/v1/admin/users/dana.reyes/mfa"),
@@ -124,13 +201,22 @@ mod tests {
             analyse("/orders/3f2504e0-4f89-11d3-9a0c-0305e82c3301/items/7"),
             info("/orders/{id}/items/{id}", "item", "7")
         );
-        assert_eq!(analyse("/users/a@b.example"), info("/users/{id}", "user", "a@b.example"));
-        assert_eq!(analyse("/policies/9"), info("/policies/{id}", "policy", "9"));
+        assert_eq!(
+            analyse("/users/a@b.example"),
+            info("/users/{id}", "user", "a@b.example")
+        );
+        assert_eq!(
+            analyse("/policies/9"),
+            info("/policies/{id}", "policy", "9")
+        );
     }
 
     #[test]
     fn fixed_words_versions_and_files_stay() {
-        assert_eq!(analyse("/api/v1/admin/config"), info("/api/v1/admin/config", "route", "/api/v1/admin/config"));
+        assert_eq!(
+            analyse("/api/v1/admin/config"),
+            info("/api/v1/admin/config", "route", "/api/v1/admin/config")
+        );
         assert_eq!(analyse("/static/app.js").route, "/static/app.js");
         assert_eq!(analyse("/.env").route, "/.env");
         assert_eq!(analyse("/api/v2/me").route, "/api/v2/me");

@@ -27,19 +27,26 @@ pub struct Twins {
 /// from a line format (access log) rather than JSON.
 pub fn find(rows: &Rows<'_>, line_format: &[bool]) -> Twins {
     let n = rows.len();
-    let mut twins = Twins { twin: vec![None; n], duplicate: vec![false; n] };
+    let mut twins = Twins {
+        twin: vec![None; n],
+        duplicate: vec![false; n],
+    };
     let has_both = line_format.iter().any(|&b| b) && line_format.iter().any(|&b| !b);
     if !has_both {
         return twins;
     }
     let gateway = index_json_rows(rows, line_format);
     let mut taken = vec![false; n];
-    for row in 0..n {
-        if !line_format[row] {
+    for (row, &is_edge) in line_format.iter().enumerate() {
+        if !is_edge {
             continue;
         }
-        let Some(key) = key_of(rows, row) else { continue };
-        let Some(candidates) = gateway.get(&key) else { continue };
+        let Some(key) = key_of(rows, row) else {
+            continue;
+        };
+        let Some(candidates) = gateway.get(&key) else {
+            continue;
+        };
         if let Some(other) = nearest(rows, candidates, rows.ts[row], &taken) {
             taken[other] = true;
             pair(rows, &mut twins, row, other);
@@ -51,8 +58,8 @@ pub fn find(rows: &Rows<'_>, line_format: &[bool]) -> Twins {
 /// JSON rows by request key, each list sorted by time.
 fn index_json_rows(rows: &Rows<'_>, line_format: &[bool]) -> HashMap<[u32; 5], Vec<u32>> {
     let mut index: HashMap<[u32; 5], Vec<u32>> = HashMap::new();
-    for row in 0..rows.len() {
-        if line_format[row] {
+    for (row, &is_edge) in line_format.iter().enumerate() {
+        if is_edge {
             continue;
         }
         if let Some(key) = key_of(rows, row) {
@@ -88,7 +95,12 @@ fn nearest(rows: &Rows<'_>, candidates: &[u32], ts: i64, taken: &[bool]) -> Opti
 fn pair(rows: &Rows<'_>, twins: &mut Twins, edge: usize, gateway: usize) {
     twins.twin[edge] = Some(gateway as u32);
     twins.twin[gateway] = Some(edge as u32);
-    let identified = |r: usize| rows.principal.get(r) != Codes::NULL || rows.credential.get(r) != Codes::NULL;
-    let copy = if identified(gateway) || !identified(edge) { edge } else { gateway };
+    let identified =
+        |r: usize| rows.principal.get(r) != Codes::NULL || rows.credential.get(r) != Codes::NULL;
+    let copy = if identified(gateway) || !identified(edge) {
+        edge
+    } else {
+        gateway
+    };
     twins.duplicate[copy] = true;
 }

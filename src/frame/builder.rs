@@ -284,7 +284,11 @@ impl Dictionary {
 
     /// The text of id `code`.
     pub fn text(&self, code: u32) -> Option<&str> {
-        if code == NULL_CODE { None } else { self.mapping.cat_to_str(code) }
+        if code == NULL_CODE {
+            None
+        } else {
+            self.mapping.cat_to_str(code)
+        }
     }
 
     /// Upper bound of the ids handed out so far.

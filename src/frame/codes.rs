@@ -37,7 +37,9 @@ impl<'a> Codes<'a> {
                 return Ok(Codes::Slice(slice));
             }
         }
-        Ok(Codes::Owned(phys.iter().map(|c| c.unwrap_or(NULL_CODE)).collect()))
+        Ok(Codes::Owned(
+            phys.iter().map(|c| c.unwrap_or(NULL_CODE)).collect(),
+        ))
     }
 
     /// The id at `row`, or [`Codes::NULL`].
@@ -96,7 +98,9 @@ impl<T: Clone> PerCode<T> {
     /// A cache for ids below `dict.len()` (ids handed out later are
     /// derived again each time).
     pub fn new(dict: &Dictionary) -> PerCode<T> {
-        PerCode { cache: vec![None; dict.len()] }
+        PerCode {
+            cache: vec![None; dict.len()],
+        }
     }
 
     /// The value for `code`, computed by `f` the first time.

@@ -17,7 +17,7 @@
 
 use std::net::IpAddr;
 
-use crate::frame::{Cat, EventRef};
+use crate::frame::{Cat, EventRef, Outcome};
 use crate::time::parse_clf;
 
 /// Why a line is not an access-log line.
@@ -38,6 +38,7 @@ pub fn parse_line<'a>(line: &'a [u8], ev: &mut EventRef<'a>) -> Result<(), Reaso
             .filter(|c| (100..1000).contains(c))
             .ok_or("status is not a number")?;
         ev.status = Some(code as i32);
+        ev.set_str(Cat::Outcome, Outcome::from_status(code as i32).as_str());
     }
     let (size, rest) = token(rest).ok_or("no size after the status")?;
     if size != b"-" {
@@ -383,6 +384,7 @@ mod tests {
         assert_eq!(get(&ev, Cat::Path), Some("/api/v1/customers/42"));
         assert_eq!(get(&ev, Cat::Query), Some("expand=1"));
         assert_eq!(ev.status, Some(200));
+        assert_eq!(get(&ev, Cat::Outcome), Some("success"));
         assert_eq!(ev.bytes, Some(2326));
         assert_eq!(get(&ev, Cat::Referer), Some("https://app.example/"));
         assert_eq!(get(&ev, Cat::UserAgent), Some("Mozilla/5.0 (X11)"));

@@ -8,16 +8,29 @@ use super::escape::for_markdown;
 use crate::scope::findings::{Evidence, Findings};
 
 fn cites(e: &[Evidence]) -> String {
-    e.iter().map(|c| format!("`{}:{}`", for_markdown(&c.source), c.line)).collect::<Vec<_>>().join(", ")
+    e.iter()
+        .map(|c| format!("`{}:{}`", for_markdown(&c.source), c.line))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Writes the containment checklist.
 pub fn write(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     writeln!(out, "# Containment\n")?;
-    writeln!(out, "Act on these now; every item cites the log lines that put it here.\n")?;
-    writeln!(out, "## Credentials to revoke ({})\n", f.compromised_credentials.len())?;
+    writeln!(
+        out,
+        "Act on these now; every item cites the log lines that put it here.\n"
+    )?;
+    writeln!(
+        out,
+        "## Credentials to revoke ({})\n",
+        f.compromised_credentials.len()
+    )?;
     if !f.compromised_credentials.is_empty() {
-        writeln!(out, "| | credential | owner | first misuse | last misuse | attacker events | evidence |")?;
+        writeln!(
+            out,
+            "| | credential | owner | first misuse | last misuse | attacker events | evidence |"
+        )?;
         writeln!(out, "|---|---|---|---|---|---|---|")?;
         for c in &f.compromised_credentials {
             writeln!(
@@ -37,22 +50,63 @@ pub fn write(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
         writeln!(out, "| | address | first | last | events | evidence |")?;
         writeln!(out, "|---|---|---|---|---|---|")?;
         for a in &f.attacker_ips {
-            writeln!(out, "| [ ] | `{}` | {} | {} | {} | {} |", for_markdown(&a.ip), a.first, a.last, a.events, cites(&a.evidence))?;
+            writeln!(
+                out,
+                "| [ ] | `{}` | {} | {} | {} | {} |",
+                for_markdown(&a.ip),
+                a.first,
+                a.last,
+                a.events,
+                cites(&a.evidence)
+            )?;
         }
     }
-    writeln!(out, "\n## Accounts to reset ({})\n", f.compromised_principals.len())?;
-    writeln!(out, "Reset the password, end every session, re-enrol MFA, review what the account can do.\n")?;
+    writeln!(
+        out,
+        "\n## Accounts to reset ({})\n",
+        f.compromised_principals.len()
+    )?;
+    writeln!(
+        out,
+        "Reset the password, end every session, re-enrol MFA, review what the account can do.\n"
+    )?;
     if !f.compromised_principals.is_empty() {
-        writeln!(out, "| | account | attacker active from | until | attacker events | evidence |")?;
+        writeln!(
+            out,
+            "| | account | attacker active from | until | attacker events | evidence |"
+        )?;
         writeln!(out, "|---|---|---|---|---|---|")?;
         for p in &f.compromised_principals {
-            writeln!(out, "| [ ] | {} | {} | {} | {} | {} |", for_markdown(&p.principal), p.first, p.last, p.events, cites(&p.evidence))?;
+            writeln!(
+                out,
+                "| [ ] | {} | {} | {} | {} | {} |",
+                for_markdown(&p.principal),
+                p.first,
+                p.last,
+                p.events,
+                cites(&p.evidence)
+            )?;
         }
     }
-    let persistence: Vec<_> = f.lateral_movement.iter().filter(|m| m.kind == "minted key" || m.kind == "new credential").collect();
-    writeln!(out, "\n## Persistence to remove ({})\n", persistence.len() + f.unauthorized_changes.len())?;
+    let persistence: Vec<_> = f
+        .lateral_movement
+        .iter()
+        .filter(|m| m.kind == "minted key" || m.kind == "new credential")
+        .collect();
+    writeln!(
+        out,
+        "\n## Persistence to remove ({})\n",
+        persistence.len() + f.unauthorized_changes.len()
+    )?;
     for m in persistence {
-        writeln!(out, "- [ ] delete `{}`, created by {} at {} ({})", for_markdown(&m.to), for_markdown(&m.from), m.time, cites(&m.evidence))?;
+        writeln!(
+            out,
+            "- [ ] delete `{}`, created by {} at {} ({})",
+            for_markdown(&m.to),
+            for_markdown(&m.from),
+            m.time,
+            cites(&m.evidence)
+        )?;
     }
     for c in &f.unauthorized_changes {
         writeln!(
@@ -68,7 +122,12 @@ pub fn write(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     if !f.shared_addresses.is_empty() {
         writeln!(out, "\n## Not blocked: shared addresses\n")?;
         for s in &f.shared_addresses {
-            writeln!(out, "- `{}` is used by {}+ accounts (NAT, proxy or carrier); blocking it would lock them out", for_markdown(&s.ip), s.principals)?;
+            writeln!(
+                out,
+                "- `{}` is used by {}+ accounts (NAT, proxy or carrier); blocking it would lock them out",
+                for_markdown(&s.ip),
+                s.principals
+            )?;
         }
     }
     Ok(())

@@ -24,7 +24,11 @@ th{background:#f3f5f8}code{font-size:12px;background:#f3f5f8;padding:1px 3px;bor
 .medium{color:#a15c00;font-weight:600}.low{color:#5a6472}.muted{color:#5a6472}.chart{margin:.5em 0 1.5em}";
 
 fn cite(e: &[Evidence]) -> String {
-    e.iter().take(2).map(|c| format!("<code>{}:{}</code>", h(&c.source), c.line)).collect::<Vec<_>>().join("<br>")
+    e.iter()
+        .take(2)
+        .map(|c| format!("<code>{}:{}</code>", h(&c.source), c.line))
+        .collect::<Vec<_>>()
+        .join("<br>")
 }
 
 fn table(out: &mut String, header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) {
@@ -102,12 +106,21 @@ fn charts(s: &mut String, hourly: &[Bucket]) {
     }
     let first = hour_label(hourly[0].start);
     let last = hour_label(hourly[hourly.len() - 1].start);
-    let _ = write!(s, "<p class=\"muted\">Events per hour, UTC, from {first} to {last}.</p>");
+    let _ = write!(
+        s,
+        "<p class=\"muted\">Events per hour, UTC, from {first} to {last}.</p>"
+    );
     bars(s, hourly, |b| b.all, "#8a94a6", "all events (baseline)");
     bars(s, hourly, |b| b.attacker, "#c8372d", "attacker events");
 }
 
-fn bars(s: &mut String, hourly: &[Bucket], value: impl Fn(&Bucket) -> u64, color: &str, label: &str) {
+fn bars(
+    s: &mut String,
+    hourly: &[Bucket],
+    value: impl Fn(&Bucket) -> u64,
+    color: &str,
+    label: &str,
+) {
     const W: f64 = 1100.0;
     const H: f64 = 120.0;
     let max = hourly.iter().map(&value).max().unwrap_or(0).max(1) as f64;
@@ -142,17 +155,34 @@ fn tables(s: &mut String, f: &Findings<'_>) {
     table(
         s,
         &["address", "first", "last", "events", "evidence"],
-        f.attacker_ips.iter().map(|a| vec![format!("<code>{}</code>", h(&a.ip)), a.first.clone(), a.last.clone(), a.events.to_string(), cite(&a.evidence)]),
+        f.attacker_ips.iter().map(|a| {
+            vec![
+                format!("<code>{}</code>", h(&a.ip)),
+                a.first.clone(),
+                a.last.clone(),
+                a.events.to_string(),
+                cite(&a.evidence),
+            ]
+        }),
     );
     s.push_str("<h2>Compromised credentials</h2>");
     table(
         s,
-        &["credential", "owner", "first misuse", "last misuse", "events", "evidence"],
+        &[
+            "credential",
+            "owner",
+            "first misuse",
+            "last misuse",
+            "events",
+            "evidence",
+        ],
         f.compromised_credentials.iter().map(|c| {
             vec![
                 format!("<code>{}</code>", h(&c.credential)),
                 h(c.principal.as_deref().unwrap_or("-")).into_owned(),
-                c.first_misuse.clone().unwrap_or_else(|| "never used".into()),
+                c.first_misuse
+                    .clone()
+                    .unwrap_or_else(|| "never used".into()),
                 c.last_misuse.clone().unwrap_or_default(),
                 c.events.to_string(),
                 cite(&c.evidence),
@@ -163,12 +193,28 @@ fn tables(s: &mut String, f: &Findings<'_>) {
     table(
         s,
         &["account", "first", "last", "events", "evidence"],
-        f.compromised_principals.iter().map(|p| vec![h(&p.principal).into_owned(), p.first.clone(), p.last.clone(), p.events.to_string(), cite(&p.evidence)]),
+        f.compromised_principals.iter().map(|p| {
+            vec![
+                h(&p.principal).into_owned(),
+                p.first.clone(),
+                p.last.clone(),
+                p.events.to_string(),
+                cite(&p.evidence),
+            ]
+        }),
     );
     let _ = write!(s, "<h2>Data accessed ({})</h2>", f.data_accessed.len());
     table(
         s,
-        &["by", "resource type", "id", "reads", "bytes", "first", "last"],
+        &[
+            "by",
+            "resource type",
+            "id",
+            "reads",
+            "bytes",
+            "first",
+            "last",
+        ],
         f.data_accessed.iter().take(TABLE_ROWS).map(|a| {
             vec![
                 h(a.principal.as_deref().unwrap_or("-")).into_owned(),
@@ -181,19 +227,37 @@ fn tables(s: &mut String, f: &Findings<'_>) {
             ]
         }),
     );
-    let _ = write!(s, "<h2>Affected data subjects ({})</h2>", f.affected_data_subjects.len());
+    let _ = write!(
+        s,
+        "<h2>Affected data subjects ({})</h2>",
+        f.affected_data_subjects.len()
+    );
     table(
         s,
         &["id", "type", "reads", "first", "last"],
         f.affected_data_subjects.iter().take(TABLE_ROWS).map(|d| {
-            vec![h(&d.id).into_owned(), h(&d.resource_type).into_owned(), d.accesses.to_string(), d.first.clone(), d.last.clone()]
+            vec![
+                h(&d.id).into_owned(),
+                h(&d.resource_type).into_owned(),
+                d.accesses.to_string(),
+                d.first.clone(),
+                d.last.clone(),
+            ]
         }),
     );
     s.push_str("<h2>Lateral movement</h2>");
     table(
         s,
         &["time", "from", "to", "kind", "evidence"],
-        f.lateral_movement.iter().map(|m| vec![m.time.clone(), h(&m.from).into_owned(), h(&m.to).into_owned(), h(&m.kind).into_owned(), cite(&m.evidence)]),
+        f.lateral_movement.iter().map(|m| {
+            vec![
+                m.time.clone(),
+                h(&m.from).into_owned(),
+                h(&m.to).into_owned(),
+                h(&m.kind).into_owned(),
+                cite(&m.evidence),
+            ]
+        }),
     );
     s.push_str("<h2>Unauthorized changes</h2>");
     table(
@@ -225,7 +289,9 @@ fn detections(s: &mut String, f: &Findings<'_>) {
     sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.first.cmp(&b.first)));
     table(
         s,
-        &["severity", "rule", "subject", "first", "count", "why", "evidence"],
+        &[
+            "severity", "rule", "subject", "first", "count", "why", "evidence",
+        ],
         sorted.into_iter().take(TABLE_ROWS).map(|d| {
             vec![
                 format!("<span class=\"{0}\">{0}</span>", severity(d.severity)),
@@ -245,7 +311,15 @@ fn pivot(s: &mut String, f: &Findings<'_>) {
     table(
         s,
         &["time", "item", "reached from", "because", "evidence"],
-        f.pivot.iter().map(|p| vec![p.time.clone(), h(&p.to).into_owned(), h(&p.from).into_owned(), h(&p.reason).into_owned(), cite(&p.evidence)]),
+        f.pivot.iter().map(|p| {
+            vec![
+                p.time.clone(),
+                h(&p.to).into_owned(),
+                h(&p.from).into_owned(),
+                h(&p.reason).into_owned(),
+                cite(&p.evidence),
+            ]
+        }),
     );
 }
 
@@ -257,7 +331,12 @@ fn hardening(s: &mut String, f: &Findings<'_>) {
     }
     s.push_str("<ul>");
     for item in &f.hardening {
-        let _ = write!(s, "<li><strong>{}</strong>: {}</li>", h(&item.issue), h(&item.detail));
+        let _ = write!(
+            s,
+            "<li><strong>{}</strong>: {}</li>",
+            h(&item.issue),
+            h(&item.detail)
+        );
     }
     s.push_str("</ul>");
 }
@@ -266,7 +345,9 @@ fn manifest(s: &mut String, f: &Findings<'_>) {
     s.push_str("<h2>Evidence manifest</h2>");
     table(
         s,
-        &["input", "SHA-256", "bytes", "format", "records", "rejected", "note"],
+        &[
+            "input", "SHA-256", "bytes", "format", "records", "rejected", "note",
+        ],
         f.inputs.iter().map(|i| {
             let note = match (&i.skipped, &i.damage) {
                 (Some(skip), _) => h(skip).into_owned(),

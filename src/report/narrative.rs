@@ -34,7 +34,11 @@ pub struct Story {
 impl Story {
     /// Tells the story of `f`; `malicious` marks the attacker's rows.
     pub fn of(f: &Findings<'_>, ev: &Events<'_>, malicious: &[bool]) -> Story {
-        Story { summary: summary_lines(f), phases: phases(f), hourly: hourly(ev, malicious) }
+        Story {
+            summary: summary_lines(f),
+            phases: phases(f),
+            hourly: hourly(ev, malicious),
+        }
     }
 }
 
@@ -51,7 +55,11 @@ pub fn summary_lines(f: &Findings<'_>) -> Vec<String> {
         _ => out.push("No attacker activity was found from the seeds.".to_string()),
     }
     if !f.compromised_principals.is_empty() {
-        let names: Vec<&str> = f.compromised_principals.iter().map(|p| p.principal.as_str()).collect();
+        let names: Vec<&str> = f
+            .compromised_principals
+            .iter()
+            .map(|p| p.principal.as_str())
+            .collect();
         out.push(format!(
             "They acted as {} account(s) ({}) with {} credential(s) to revoke.",
             names.len(),
@@ -74,11 +82,22 @@ pub fn summary_lines(f: &Findings<'_>) -> Vec<String> {
         ));
     }
     if !f.lateral_movement.is_empty() {
-        out.push(format!("They moved laterally {} time(s).", f.lateral_movement.len()));
+        out.push(format!(
+            "They moved laterally {} time(s).",
+            f.lateral_movement.len()
+        ));
     }
     if !f.unauthorized_changes.is_empty() {
-        let actions: Vec<&str> = f.unauthorized_changes.iter().map(|c| c.action.as_str()).collect();
-        out.push(format!("They made {} change(s): {}.", actions.len(), actions.join(", ")));
+        let actions: Vec<&str> = f
+            .unauthorized_changes
+            .iter()
+            .map(|c| c.action.as_str())
+            .collect();
+        out.push(format!(
+            "They made {} change(s): {}.",
+            actions.len(),
+            actions.join(", ")
+        ));
     }
     out.push(format!(
         "Detections: {} high, {} medium, {} low.",
@@ -95,12 +114,22 @@ fn phases(f: &Findings<'_>) -> Vec<Phase> {
             .detections
             .iter()
             .filter(|d| rules.contains(&d.rule.as_str()) && d.severity >= Severity::Medium)
-            .map(|d| (d.first.clone(), format!("{}: {} — {} ({})", d.first, d.subject, d.summary, d.rule)))
+            .map(|d| {
+                (
+                    d.first.clone(),
+                    format!("{}: {} — {} ({})", d.first, d.subject, d.summary, d.rule),
+                )
+            })
             .collect();
         items.sort();
         items.into_iter().map(|(_, s)| s).collect()
     };
-    let mut initial = detected(&["password-spray", "brute-force", "new-ip-login", "instance-credential-exfiltration"]);
+    let mut initial = detected(&[
+        "password-spray",
+        "brute-force",
+        "new-ip-login",
+        "instance-credential-exfiltration",
+    ]);
     if initial.is_empty() {
         if let Some(first) = &f.first_malicious_event {
             initial.push(format!("{first}: first attacker event"));
@@ -119,7 +148,11 @@ fn phases(f: &Findings<'_>) -> Vec<Phase> {
     }));
     let mut data = detected(&["enumeration", "bulk-access"]);
     data.extend(data_by_type(f));
-    let lateral = f.lateral_movement.iter().map(|m| format!("{}: {} → {} ({})", m.time, m.from, m.to, m.kind)).collect();
+    let lateral = f
+        .lateral_movement
+        .iter()
+        .map(|m| format!("{}: {} → {} ({})", m.time, m.from, m.to, m.kind))
+        .collect();
     let changes = f
         .unauthorized_changes
         .iter()
@@ -134,20 +167,42 @@ fn phases(f: &Findings<'_>) -> Vec<Phase> {
         })
         .collect();
     vec![
-        Phase { title: "Initial access", items: initial },
-        Phase { title: "Credential misuse", items: misuse },
-        Phase { title: "Data access", items: data },
-        Phase { title: "Lateral movement", items: lateral },
-        Phase { title: "Changes", items: changes },
+        Phase {
+            title: "Initial access",
+            items: initial,
+        },
+        Phase {
+            title: "Credential misuse",
+            items: misuse,
+        },
+        Phase {
+            title: "Data access",
+            items: data,
+        },
+        Phase {
+            title: "Lateral movement",
+            items: lateral,
+        },
+        Phase {
+            title: "Changes",
+            items: changes,
+        },
     ]
 }
 
 /// Reads summed by identity and resource type.
 fn data_by_type(f: &Findings<'_>) -> Vec<String> {
-    let mut groups: BTreeMap<(String, String), (u64, u64, u64, String, String)> = BTreeMap::new();
+    // (ids, reads, bytes, first, last) per identity and resource type.
+    type Sums = (u64, u64, u64, String, String);
+    let mut groups: BTreeMap<(String, String), Sums> = BTreeMap::new();
     for a in &f.data_accessed {
-        let key = (a.principal.clone().unwrap_or_else(|| "unknown".into()), a.resource_type.clone());
-        let g = groups.entry(key).or_insert((0, 0, 0, a.first.clone(), a.last.clone()));
+        let key = (
+            a.principal.clone().unwrap_or_else(|| "unknown".into()),
+            a.resource_type.clone(),
+        );
+        let g = groups
+            .entry(key)
+            .or_insert((0, 0, 0, a.first.clone(), a.last.clone()));
         g.0 += 1;
         g.1 += a.count;
         g.2 += a.bytes;
@@ -157,7 +212,10 @@ fn data_by_type(f: &Findings<'_>) -> Vec<String> {
     groups
         .into_iter()
         .map(|((who, ty), (ids, reads, bytes, first, last))| {
-            format!("{who} read {ids} {ty} resource(s) in {reads} reads ({}) from {first} to {last}", human_bytes(bytes))
+            format!(
+                "{who} read {ids} {ty} resource(s) in {reads} reads ({}) from {first} to {last}",
+                human_bytes(bytes)
+            )
         })
         .collect()
 }
@@ -165,19 +223,31 @@ fn data_by_type(f: &Findings<'_>) -> Vec<String> {
 /// Events per hour over the whole evidence, and the attacker's share.
 fn hourly(ev: &Events<'_>, malicious: &[bool]) -> Vec<Bucket> {
     let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
-    for r in 0..ev.len() {
+    for (r, &bad) in malicious.iter().enumerate() {
         if ev.duplicate[r] {
             continue;
         }
         let start = ev.ts[r].div_euclid(HOUR) * HOUR;
-        let b = buckets.entry(start).or_insert(Bucket { start, all: 0, attacker: 0 });
+        let b = buckets.entry(start).or_insert(Bucket {
+            start,
+            all: 0,
+            attacker: 0,
+        });
         b.all += 1;
-        b.attacker += u64::from(malicious[r]);
+        b.attacker += u64::from(bad);
     }
-    let (Some(&first), Some(&last)) = (buckets.keys().next(), buckets.keys().last()) else { return Vec::new() };
+    let (Some(&first), Some(&last)) = (buckets.keys().next(), buckets.keys().last()) else {
+        return Vec::new();
+    };
     (0..=(last - first) / HOUR)
         .map(|i| first + i * HOUR)
-        .map(|start| buckets.get(&start).copied().unwrap_or(Bucket { start, all: 0, attacker: 0 }))
+        .map(|start| {
+            buckets.get(&start).copied().unwrap_or(Bucket {
+                start,
+                all: 0,
+                attacker: 0,
+            })
+        })
         .collect()
 }
 

@@ -29,7 +29,9 @@ pub fn write_csv(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
         if !PERSON_TYPES.contains(&base) {
             continue;
         }
-        let p = people.entry((base.to_string(), a.resource_id.clone())).or_default();
+        let p = people
+            .entry((base.to_string(), a.resource_id.clone()))
+            .or_default();
         p.what.insert(a.resource_type.clone());
         p.accesses += a.count;
         p.bytes += a.bytes;
@@ -44,7 +46,17 @@ pub fn write_csv(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
         }
     }
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(["kind", "person", "type", "what_was_accessed", "accesses", "bytes", "first", "last", "by"])?;
+    w.write_record([
+        "kind",
+        "person",
+        "type",
+        "what_was_accessed",
+        "accesses",
+        "bytes",
+        "first",
+        "last",
+        "by",
+    ])?;
     for ((ty, id), p) in &people {
         w.write_record([
             "data subject",

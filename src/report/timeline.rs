@@ -16,7 +16,10 @@ use super::tabular::{Cell, frame_cells};
 const TIMESTAMP_DESC: &str = "Event Recorded";
 
 fn cell<'c>(names: &[String], row: &'c [Cell], name: &str) -> &'c Cell {
-    names.iter().position(|n| n == name).map_or(&Cell::Null, |i| &row[i])
+    names
+        .iter()
+        .position(|n| n == name)
+        .map_or(&Cell::Null, |i| &row[i])
 }
 
 /// A one-line description: who, from where, did what, with what result.
@@ -31,9 +34,17 @@ fn message(names: &[String], row: &[Cell]) -> String {
         (_, m, p) => format!("{m} {p}"),
     };
     let target = get("resource_id");
-    let on = if target.is_empty() || what.contains(&target) { String::new() } else { format!(" on {target}") };
+    let on = if target.is_empty() || what.contains(&target) {
+        String::new()
+    } else {
+        format!(" on {target}")
+    };
     let status = get("status");
-    let result = if status.is_empty() { get("outcome") } else { format!("{} ({status})", get("outcome")) };
+    let result = if status.is_empty() {
+        get("outcome")
+    } else {
+        format!("{} ({status})", get("outcome"))
+    };
     format!("{who} from {}: {what}{on}: {result}", get("ip"))
 }
 
@@ -41,7 +52,11 @@ fn message(names: &[String], row: &[Cell]) -> String {
 pub fn write_csv(out: &mut dyn Write, timeline: &DataFrame) -> std::io::Result<()> {
     let (names, rows) = frame_cells(timeline).map_err(std::io::Error::other)?;
     let mut w = csv::Writer::from_writer(out);
-    let mut header = vec!["message".to_string(), "datetime".into(), "timestamp_desc".into()];
+    let mut header = vec![
+        "message".to_string(),
+        "datetime".into(),
+        "timestamp_desc".into(),
+    ];
     header.extend(names.iter().cloned());
     w.write_record(&header)?;
     for row in &rows {
@@ -73,7 +88,9 @@ pub fn write_jsonl(out: &mut dyn Write, timeline: &DataFrame) -> std::io::Result
                 Cell::Bool(b) => (*b).into(),
                 Cell::Int(n) => (*n).into(),
                 Cell::UInt(n) => (*n).into(),
-                Cell::Float(x) => serde_json::Number::from_f64(*x).map_or(serde_json::Value::Null, Into::into),
+                Cell::Float(x) => {
+                    serde_json::Number::from_f64(*x).map_or(serde_json::Value::Null, Into::into)
+                }
                 Cell::Text(s) => s.clone().into(),
             };
             obj.insert(name.clone(), v);

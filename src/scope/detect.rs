@@ -84,24 +84,51 @@ pub struct Detection {
 pub fn detect(ev: &mut Events<'_>) -> Vec<Detection> {
     let mut out = Vec::new();
     out.extend(login_failures(ev));
-    let spraying: HashSet<u32> = out.iter().filter(|d| d.kind == Kind::Ip).map(|d| d.subject).collect();
+    let spraying: HashSet<u32> = out
+        .iter()
+        .filter(|d| d.kind == Kind::Ip)
+        .map(|d| d.subject)
+        .collect();
     out.extend(new_ip_logins(ev, &spraying));
     out.extend(credential_new_ips(ev));
     out.extend(parallel_ips(ev));
     out.extend(instance_credentials(ev));
     out.extend(enumeration(ev));
     out.extend(bulk_access(ev));
-    let flagged: HashSet<(Kind, u32)> =
-        out.iter().filter(|d| d.severity >= Severity::Medium).flat_map(|d| d.seeds.iter().map(|s| (s.kind, s.code))).collect();
+    let flagged: HashSet<(Kind, u32)> = out
+        .iter()
+        .filter(|d| d.severity >= Severity::Medium)
+        .flat_map(|d| d.seeds.iter().map(|s| (s.kind, s.code)))
+        .collect();
     out.extend(unauthorized_changes(ev, &flagged));
-    out.sort_by(|a, b| (a.rule, ev.text(a.subject), a.first).cmp(&(b.rule, ev.text(b.subject), b.first)));
+    out.sort_by(|a, b| {
+        (a.rule, ev.text(a.subject), a.first).cmp(&(b.rule, ev.text(b.subject), b.first))
+    });
     out
 }
 
-fn detection(rule: &'static str, severity: Severity, kind: Kind, subject: u32, ev: &Events<'_>, rows: Vec<u32>) -> Detection {
+fn detection(
+    rule: &'static str,
+    severity: Severity,
+    kind: Kind,
+    subject: u32,
+    ev: &Events<'_>,
+    rows: Vec<u32>,
+) -> Detection {
     let first = rows.first().map_or(0, |&r| ev.ts[r as usize]);
     let last = rows.last().map_or(0, |&r| ev.ts[r as usize]);
-    Detection { rule, severity, kind, subject, first, last, count: rows.len() as u64, rows, seeds: Vec::new(), summary: String::new() }
+    Detection {
+        rule,
+        severity,
+        kind,
+        subject,
+        first,
+        last,
+        count: rows.len() as u64,
+        rows,
+        seeds: Vec::new(),
+        summary: String::new(),
+    }
 }
 
 /// Password spraying and brute force, by source address.
@@ -115,7 +142,11 @@ fn login_failures(ev: &Events<'_>) -> Vec<Detection> {
     }
     let mut out = Vec::new();
     for (ip, rows) in by_ip {
-        let failures: Vec<u32> = rows.iter().copied().filter(|&r| !ev.succeeded(r as usize)).collect();
+        let failures: Vec<u32> = rows
+            .iter()
+            .copied()
+            .filter(|&r| !ev.succeeded(r as usize))
+            .collect();
         if failures.len() < 10 || failures.len() * 10 < rows.len() * 8 {
             continue;
         }
@@ -154,12 +185,37 @@ fn spray(ev: &Events<'_>, ip: u32, logins: &[u32], failures: &[u32]) -> Option<D
     if best < 10 {
         return None;
     }
-    let targets: HashSet<u32> = failures.iter().map(|&r| ev.principal.get(r as usize)).collect();
-    let hit = logins.iter().any(|&r| ev.succeeded(r as usize) && targets.contains(&ev.principal.get(r as usize)));
-    let severity = if hit || targets.len() >= 25 { Severity::High } else { Severity::Medium };
-    let mut d = detection("password-spray", severity, Kind::Ip, ip, ev, failures.to_vec());
-    d.seeds.push(Seed { kind: Kind::Ip, code: ip, since: d.first });
-    d.summary = format!("{} failed logins for {} accounts{}", failures.len(), targets.len(), if hit { ", then a success" } else { "" });
+    let targets: HashSet<u32> = failures
+        .iter()
+        .map(|&r| ev.principal.get(r as usize))
+        .collect();
+    let hit = logins
+        .iter()
+        .any(|&r| ev.succeeded(r as usize) && targets.contains(&ev.principal.get(r as usize)));
+    let severity = if hit || targets.len() >= 25 {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut d = detection(
+        "password-spray",
+        severity,
+        Kind::Ip,
+        ip,
+        ev,
+        failures.to_vec(),
+    );
+    d.seeds.push(Seed {
+        kind: Kind::Ip,
+        code: ip,
+        since: d.first,
+    });
+    d.summary = format!(
+        "{} failed logins for {} accounts{}",
+        failures.len(),
+        targets.len(),
+        if hit { ", then a success" } else { "" }
+    );
     Some(d)
 }
 
@@ -168,9 +224,20 @@ fn brute_force(ev: &Events<'_>, ip: u32, failures: &[u32]) -> Option<Detection> 
     for &r in failures {
         per.entry(ev.principal.get(r as usize)).or_default().push(r);
     }
-    let (principal, rows) = per.into_iter().filter(|(_, rows)| max_in_window(ev, rows, 15 * MINUTE) >= 10).max_by_key(|(p, rows)| (rows.len(), *p))?;
+    let (principal, rows) = per
+        .into_iter()
+        .filter(|(_, rows)| max_in_window(ev, rows, 15 * MINUTE) >= 10)
+        .max_by(|(pa, ra), (pb, rb)| {
+            ra.len()
+                .cmp(&rb.len())
+                .then_with(|| ev.text(*pb).cmp(ev.text(*pa)))
+        })?;
     let mut d = detection("brute-force", Severity::Medium, Kind::Ip, ip, ev, rows);
-    d.seeds.push(Seed { kind: Kind::Ip, code: ip, since: d.first });
+    d.seeds.push(Seed {
+        kind: Kind::Ip,
+        code: ip,
+        since: d.first,
+    });
     d.summary = format!("{} failed logins for {}", d.count, ev.text(principal));
     Some(d)
 }
@@ -222,7 +289,11 @@ impl History {
 /// Distinct entity ids of a column, in first-seen order.
 fn entities(codes: &Codes<'_>, ev: &Events<'_>) -> Vec<u32> {
     let mut seen = HashSet::new();
-    ev.order.iter().map(|&r| codes.get(r as usize)).filter(|&c| c != Codes::NULL && seen.insert(c)).collect()
+    ev.order
+        .iter()
+        .map(|&r| codes.get(r as usize))
+        .filter(|&c| c != Codes::NULL && seen.insert(c))
+        .collect()
 }
 
 /// Successful logins from an address the principal never used.
@@ -238,7 +309,11 @@ fn new_ip_logins(ev: &mut Events<'_>, spraying: &HashSet<u32>) -> Vec<Detection>
                 continue;
             }
             let ip = ev.ip.get(r);
-            let candidate = ev.is_login[r] && ev.succeeded(r) && ip != Codes::NULL && hist.mature(ev.ts[r]) && !hist.ips.contains(&ip);
+            let candidate = ev.is_login[r]
+                && ev.succeeded(r)
+                && ip != Codes::NULL
+                && hist.mature(ev.ts[r])
+                && !hist.ips.contains(&ip);
             if candidate && reported.insert(ip) {
                 out.push(new_ip_login(ev, p, r, &hist, spraying));
             }
@@ -248,7 +323,13 @@ fn new_ip_logins(ev: &mut Events<'_>, spraying: &HashSet<u32>) -> Vec<Detection>
     out
 }
 
-fn new_ip_login(ev: &Events<'_>, principal: u32, r: usize, hist: &History, spraying: &HashSet<u32>) -> Detection {
+fn new_ip_login(
+    ev: &Events<'_>,
+    principal: u32,
+    r: usize,
+    hist: &History,
+    spraying: &HashSet<u32>,
+) -> Detection {
     let ip = ev.ip.get(r);
     let family = ev.family.get(r);
     let mut reasons = Vec::new();
@@ -266,14 +347,40 @@ fn new_ip_login(ev: &Events<'_>, principal: u32, r: usize, hist: &History, spray
         1 => Severity::Medium,
         _ => Severity::High,
     };
-    let mut d = detection("new-ip-login", severity, Kind::Principal, principal, ev, vec![r as u32]);
-    d.seeds.push(Seed { kind: Kind::Ip, code: ip, since: ev.ts[r] });
+    let mut d = detection(
+        "new-ip-login",
+        severity,
+        Kind::Principal,
+        principal,
+        ev,
+        vec![r as u32],
+    );
+    d.seeds.push(Seed {
+        kind: Kind::Ip,
+        code: ip,
+        since: ev.ts[r],
+    });
     if ev.minted.get(r) != Codes::NULL {
-        d.seeds.push(Seed { kind: Kind::Credential, code: ev.minted.get(r), since: ev.ts[r] });
+        d.seeds.push(Seed {
+            kind: Kind::Credential,
+            code: ev.minted.get(r),
+            since: ev.ts[r],
+        });
     }
-    d.seeds.push(Seed { kind: Kind::Principal, code: principal, since: ev.ts[r] });
-    let why = if reasons.is_empty() { String::new() } else { format!(": {}", reasons.join(", ")) };
-    d.summary = format!("login from {} never used by this account before{why}", ev.text(ip));
+    d.seeds.push(Seed {
+        kind: Kind::Principal,
+        code: principal,
+        since: ev.ts[r],
+    });
+    let why = if reasons.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", reasons.join(", "))
+    };
+    d.summary = format!(
+        "login from {} never used by this account before{why}",
+        ev.text(ip)
+    );
     d
 }
 
@@ -290,15 +397,42 @@ fn credential_new_ips(ev: &mut Events<'_>) -> Vec<Detection> {
                 continue;
             }
             let ip = ev.ip.get(r);
-            let candidate = !ev.is_login[r] && ev.succeeded(r) && ev.is_address(ip) && hist.mature(ev.ts[r]) && !hist.ips.contains(&ip);
+            let candidate = !ev.is_login[r]
+                && ev.succeeded(r)
+                && ev.is_address(ip)
+                && hist.mature(ev.ts[r])
+                && !hist.ips.contains(&ip);
             if candidate && reported.insert(ip) {
                 let family = ev.family.get(r);
                 let new_family = family != Codes::NULL && !hist.families.contains(&family);
-                let severity = if new_family { Severity::High } else { Severity::Medium };
-                let mut d = detection("credential-new-ip", severity, Kind::Credential, cred, ev, vec![row]);
-                d.seeds.push(Seed { kind: Kind::Credential, code: cred, since: ev.ts[r] });
-                d.seeds.push(Seed { kind: Kind::Ip, code: ip, since: ev.ts[r] });
-                let client = if new_family { format!(" with a new client ({})", ev.text(family)) } else { String::new() };
+                let severity = if new_family {
+                    Severity::High
+                } else {
+                    Severity::Medium
+                };
+                let mut d = detection(
+                    "credential-new-ip",
+                    severity,
+                    Kind::Credential,
+                    cred,
+                    ev,
+                    vec![row],
+                );
+                d.seeds.push(Seed {
+                    kind: Kind::Credential,
+                    code: cred,
+                    since: ev.ts[r],
+                });
+                d.seeds.push(Seed {
+                    kind: Kind::Ip,
+                    code: ip,
+                    since: ev.ts[r],
+                });
+                let client = if new_family {
+                    format!(" with a new client ({})", ev.text(family))
+                } else {
+                    String::new()
+                };
                 d.summary = format!("used from {} for the first time{client}", ev.text(ip));
                 out.push(d);
             }
@@ -313,8 +447,13 @@ fn parallel_ips(ev: &mut Events<'_>) -> Vec<Detection> {
     const GAP: i64 = 30 * MINUTE;
     let mut out = Vec::new();
     for cred in entities(&ev.credential, ev) {
-        let rows: Vec<u32> =
-            ev.by_credential.of(cred).iter().copied().filter(|&r| !ev.duplicate[r as usize] && ev.is_address(ev.ip.get(r as usize))).collect();
+        let rows: Vec<u32> = ev
+            .by_credential
+            .of(cred)
+            .iter()
+            .copied()
+            .filter(|&r| !ev.duplicate[r as usize] && ev.is_address(ev.ip.get(r as usize)))
+            .collect();
         let mut seen: HashSet<u32> = HashSet::new();
         let mut switch: Option<(u32, u32, usize)> = None;
         let mut prev: Option<usize> = None;
@@ -326,7 +465,11 @@ fn parallel_ips(ev: &mut Events<'_>) -> Vec<Detection> {
                 let gap = ev.ts[r] - ev.ts[rows[p] as usize];
                 if ip != prev_ip && gap <= GAP {
                     match switch {
-                        Some((a, b, at)) if ip == a && prev_ip == b && ev.ts[r] - ev.ts[rows[at] as usize] <= GAP => {
+                        Some((a, b, at))
+                            if ip == a
+                                && prev_ip == b
+                                && ev.ts[r] - ev.ts[rows[at] as usize] <= GAP =>
+                        {
                             out.push(parallel(ev, cred, b, &rows, at));
                             break;
                         }
@@ -343,13 +486,36 @@ fn parallel_ips(ev: &mut Events<'_>) -> Vec<Detection> {
 }
 
 fn parallel(ev: &Events<'_>, cred: u32, intruder: u32, rows: &[u32], at: usize) -> Detection {
-    let evidence: Vec<u32> = rows.iter().copied().skip(at.saturating_sub(1)).take(6).collect();
-    let mut d = detection("credential-parallel-ips", Severity::High, Kind::Credential, cred, ev, evidence);
+    let evidence: Vec<u32> = rows
+        .iter()
+        .copied()
+        .skip(at.saturating_sub(1))
+        .take(6)
+        .collect();
+    let mut d = detection(
+        "credential-parallel-ips",
+        Severity::High,
+        Kind::Credential,
+        cred,
+        ev,
+        evidence,
+    );
     let since = ev.ts[rows[at] as usize];
-    d.seeds.push(Seed { kind: Kind::Credential, code: cred, since });
-    d.seeds.push(Seed { kind: Kind::Ip, code: intruder, since });
+    d.seeds.push(Seed {
+        kind: Kind::Credential,
+        code: cred,
+        since,
+    });
+    d.seeds.push(Seed {
+        kind: Kind::Ip,
+        code: intruder,
+        since,
+    });
     d.count = rows.len() as u64;
-    d.summary = format!("used from {} while still in use from another address", ev.text(intruder));
+    d.summary = format!(
+        "used from {} while still in use from another address",
+        ev.text(intruder)
+    );
     d
 }
 
@@ -372,9 +538,24 @@ fn instance_credentials(ev: &mut Events<'_>) -> Vec<Detection> {
     let mut out = Vec::new();
     for (cred, rows) in per {
         let first = rows[0] as usize;
-        let mut d = detection("instance-credential-exfiltration", Severity::High, Kind::Credential, cred, ev, rows);
-        d.seeds.push(Seed { kind: Kind::Credential, code: cred, since: ev.ts[first] });
-        d.seeds.push(Seed { kind: Kind::Ip, code: ev.ip.get(first), since: ev.ts[first] });
+        let mut d = detection(
+            "instance-credential-exfiltration",
+            Severity::High,
+            Kind::Credential,
+            cred,
+            ev,
+            rows,
+        );
+        d.seeds.push(Seed {
+            kind: Kind::Credential,
+            code: cred,
+            since: ev.ts[first],
+        });
+        d.seeds.push(Seed {
+            kind: Kind::Ip,
+            code: ev.ip.get(first),
+            since: ev.ts[first],
+        });
         d.summary = format!(
             "EC2 instance-role session used from {} with {}",
             ev.text(ev.ip.get(first)),
@@ -386,7 +567,10 @@ fn instance_credentials(ev: &mut Events<'_>) -> Vec<Detection> {
 }
 
 fn is_workstation(ev: &mut Events<'_>, r: usize) -> bool {
-    matches!(ev.family_of(r), Some(Family::Cli | Family::Script | Family::Browser))
+    matches!(
+        ev.family_of(r),
+        Some(Family::Cli | Family::Script | Family::Browser)
+    )
 }
 
 /// Reads of many distinct ids of one resource type in a short time.
@@ -397,7 +581,13 @@ fn enumeration(ev: &mut Events<'_>) -> Vec<Detection> {
         out.extend(enumeration_by(ev, Kind::Principal, p, &rows));
     }
     for ip in entities(&ev.ip, ev) {
-        let rows: Vec<u32> = ev.by_ip.of(ip).iter().copied().filter(|&r| ev.principal.get(r as usize) == Codes::NULL).collect();
+        let rows: Vec<u32> = ev
+            .by_ip
+            .of(ip)
+            .iter()
+            .copied()
+            .filter(|&r| ev.principal.get(r as usize) == Codes::NULL)
+            .collect();
         out.extend(enumeration_by(ev, Kind::Ip, ip, &rows));
     }
     out
@@ -411,21 +601,32 @@ fn enumeration_by(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Op
     for &row in rows {
         let r = row as usize;
         let ty = ev.resource_type.get(r);
-        if ev.duplicate[r] || ty == Codes::NULL || Some(ty) == route || ev.resource_id.get(r) == Codes::NULL || !ev.is_read(r) {
+        if ev.duplicate[r]
+            || ty == Codes::NULL
+            || Some(ty) == route
+            || ev.resource_id.get(r) == Codes::NULL
+            || !ev.is_read(r)
+        {
             continue;
         }
         per_type.entry(ty).or_default().push(row);
     }
     let mut best: Option<(usize, u32, Vec<u32>, usize)> = None;
-    for (ty, reads) in per_type {
-        let (distinct, window, before) = busiest_window(ev, &reads, WIDTH);
+    let types = ev.by_text(per_type.keys().copied());
+    for ty in types {
+        let reads = &per_type[&ty];
+        let (distinct, window, before) = busiest_window(ev, reads, WIDTH);
         let above_past = before == 0 || distinct > 5 * before;
         if distinct >= MIN_IDS && above_past && best.as_ref().is_none_or(|b| distinct > b.0) {
             best = Some((distinct, ty, window, before));
         }
     }
     let (distinct, ty, window, before) = best?;
-    let severity = if distinct >= 200 { Severity::High } else { Severity::Medium };
+    let severity = if distinct >= 200 {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
     let mut d = detection("enumeration", severity, kind, subject, ev, window);
     d.count = distinct as u64;
     d.summary = format!(
@@ -448,7 +649,9 @@ fn busiest_window(ev: &Events<'_>, reads: &[u32], width: i64) -> (usize, Vec<u32
     let mut history: Vec<(i64, usize)> = Vec::new();
     for end in 0..reads.len() {
         let ts = ev.ts[reads[end] as usize];
-        *counts.entry(ev.resource_id.get(reads[end] as usize)).or_default() += 1;
+        *counts
+            .entry(ev.resource_id.get(reads[end] as usize))
+            .or_default() += 1;
         while ts - ev.ts[reads[start] as usize] > width {
             let id = ev.resource_id.get(reads[start] as usize);
             if let Some(c) = counts.get_mut(&id) {
@@ -465,21 +668,32 @@ fn busiest_window(ev: &Events<'_>, reads: &[u32], width: i64) -> (usize, Vec<u32
         }
     }
     let window_start = reads.get(best.1).map_or(0, |&r| ev.ts[r as usize]);
-    let before = history.iter().filter(|(t, _)| *t < window_start - HOUR).map(|(_, n)| *n).max().unwrap_or(0);
+    let before = history
+        .iter()
+        .filter(|(t, _)| *t < window_start - HOUR)
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(0);
     (best.0, reads[best.1..=best.2].to_vec(), before)
 }
 
 /// Credentials and addresses in `rows` that the subject never used before
 /// them: what to pivot from when a known identity misbehaves.
 fn new_pairs(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Vec<Seed> {
-    let Some(&first) = rows.first() else { return Vec::new() };
+    let Some(&first) = rows.first() else {
+        return Vec::new();
+    };
     let start = ev.ts[first as usize];
     let history: &[u32] = match kind {
         Kind::Principal => ev.by_principal.of(subject),
         Kind::Ip => ev.by_ip.of(subject),
         Kind::Credential => ev.by_credential.of(subject),
     };
-    let before: Vec<usize> = history.iter().map(|&r| r as usize).take_while(|&r| ev.ts[r] < start).collect();
+    let before: Vec<usize> = history
+        .iter()
+        .map(|&r| r as usize)
+        .take_while(|&r| ev.ts[r] < start)
+        .collect();
     let old_ips: HashSet<u32> = before.iter().map(|&r| ev.ip.get(r)).collect();
     let old_creds: HashSet<u32> = before.iter().map(|&r| ev.credential.get(r)).collect();
     let mut seeds = Vec::new();
@@ -487,11 +701,26 @@ fn new_pairs(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Vec<See
     for &row in rows {
         let r = row as usize;
         let (ip, cred) = (ev.ip.get(r), ev.credential.get(r));
-        if kind != Kind::Ip && ev.is_address(ip) && !old_ips.contains(&ip) && seen.insert((Kind::Ip, ip)) {
-            seeds.push(Seed { kind: Kind::Ip, code: ip, since: ev.ts[r] });
+        if kind != Kind::Ip
+            && ev.is_address(ip)
+            && !old_ips.contains(&ip)
+            && seen.insert((Kind::Ip, ip))
+        {
+            seeds.push(Seed {
+                kind: Kind::Ip,
+                code: ip,
+                since: ev.ts[r],
+            });
         }
-        if cred != Codes::NULL && !old_creds.contains(&cred) && seen.insert((Kind::Credential, cred)) {
-            seeds.push(Seed { kind: Kind::Credential, code: cred, since: ev.ts[r] });
+        if cred != Codes::NULL
+            && !old_creds.contains(&cred)
+            && seen.insert((Kind::Credential, cred))
+        {
+            seeds.push(Seed {
+                kind: Kind::Credential,
+                code: cred,
+                since: ev.ts[r],
+            });
         }
     }
     seeds
@@ -508,9 +737,13 @@ fn bulk_access(ev: &mut Events<'_>) -> Vec<Detection> {
             .of(p)
             .iter()
             .copied()
-            .filter(|&r| !ev.duplicate[r as usize] && ev.succeeded(r as usize) && ev.is_read(r as usize))
+            .filter(|&r| {
+                !ev.duplicate[r as usize] && ev.succeeded(r as usize) && ev.is_read(r as usize)
+            })
             .collect();
-        let Some(&first) = ev.by_principal.of(p).first() else { continue };
+        let Some(&first) = ev.by_principal.of(p).first() else {
+            continue;
+        };
         let first_seen = ev.ts[first as usize];
         let mut hours: Vec<(i64, u64, u64, Vec<u32>)> = Vec::new();
         for &row in &reads {
@@ -529,7 +762,8 @@ fn bulk_access(ev: &mut Events<'_>) -> Vec<Detection> {
         for i in 0..hours.len() {
             let (hour, bytes, count, _) = &hours[i];
             let mature = hour * HOUR - first_seen >= BASELINE_NS;
-            let over = *bytes > (10 * max_bytes).max(MIN_BYTES) || *count > (10 * max_reads).max(MIN_READS);
+            let over = *bytes > (10 * max_bytes).max(MIN_BYTES)
+                || *count > (10 * max_reads).max(MIN_READS);
             if mature && over {
                 out.push(bulk(ev, p, &hours[i], max_bytes, max_reads));
                 break;
@@ -545,11 +779,29 @@ fn bulk_access(ev: &mut Events<'_>) -> Vec<Detection> {
     out
 }
 
-fn bulk(ev: &Events<'_>, p: u32, hour: &(i64, u64, u64, Vec<u32>), max_bytes: u64, max_reads: u64) -> Detection {
+fn bulk(
+    ev: &Events<'_>,
+    p: u32,
+    hour: &(i64, u64, u64, Vec<u32>),
+    max_bytes: u64,
+    max_reads: u64,
+) -> Detection {
     let (_, bytes, count, rows) = hour;
-    let ratio = (*bytes as f64 / max_bytes.max(1) as f64).max(*count as f64 / max_reads.max(1) as f64);
-    let severity = if *bytes >= 100 << 20 || *count >= 1000 || ratio >= 50.0 { Severity::High } else { Severity::Medium };
-    let mut d = detection("bulk-access", severity, Kind::Principal, p, ev, rows.clone());
+    let ratio =
+        (*bytes as f64 / max_bytes.max(1) as f64).max(*count as f64 / max_reads.max(1) as f64);
+    let severity = if *bytes >= 100 << 20 || *count >= 1000 || ratio >= 50.0 {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut d = detection(
+        "bulk-access",
+        severity,
+        Kind::Principal,
+        p,
+        ev,
+        rows.clone(),
+    );
     d.summary = format!(
         "{count} reads, {} in one hour (busiest earlier hour: {max_reads} reads, {})",
         human_bytes(*bytes),
@@ -568,7 +820,11 @@ pub fn human_bytes(b: u64) -> String {
         v /= 1000.0;
         i += 1;
     }
-    if i == 0 { format!("{b} B") } else { format!("{v:.1} {}", units[i]) }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", units[i])
+    }
 }
 
 /// Sensitive changes a principal never made before.
@@ -587,7 +843,8 @@ fn unauthorized_changes(ev: &mut Events<'_>, flagged: &HashSet<(Kind, u32)>) -> 
                 continue;
             }
             let action = ev.action.get(r);
-            let flag = flagged.contains(&(Kind::Ip, ev.ip.get(r))) || flagged.contains(&(Kind::Credential, ev.credential.get(r)));
+            let flag = flagged.contains(&(Kind::Ip, ev.ip.get(r)))
+                || flagged.contains(&(Kind::Credential, ev.credential.get(r)));
             let mature = ev.ts[r] - first_seen >= BASELINE_NS;
             if flag || (mature && !done.contains(&action)) {
                 hits.push(row);
@@ -598,18 +855,36 @@ fn unauthorized_changes(ev: &mut Events<'_>, flagged: &HashSet<(Kind, u32)>) -> 
         if hits.is_empty() {
             continue;
         }
-        let severity = if from_flagged { Severity::High } else { Severity::Medium };
+        let severity = if from_flagged {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         let actions: Vec<&str> = {
-            let mut a: Vec<&str> = hits.iter().map(|&r| ev.text(ev.action.get(r as usize))).collect();
+            let mut a: Vec<&str> = hits
+                .iter()
+                .map(|&r| ev.text(ev.action.get(r as usize)))
+                .collect();
             a.sort_unstable();
             a.dedup();
             a
         };
-        let mut d = detection("unauthorized-change", severity, Kind::Principal, p, ev, hits);
+        let mut d = detection(
+            "unauthorized-change",
+            severity,
+            Kind::Principal,
+            p,
+            ev,
+            hits,
+        );
         d.summary = format!(
             "{} never made before{}: {}",
             if d.count == 1 { "a change" } else { "changes" },
-            if from_flagged { ", from a flagged address or credential" } else { "" },
+            if from_flagged {
+                ", from a flagged address or credential"
+            } else {
+                ""
+            },
             actions.join(", ")
         );
         out.push(d);
@@ -621,21 +896,64 @@ fn unauthorized_changes(ev: &mut Events<'_>, flagged: &HashSet<(Kind, u32)>) -> 
 /// ordinary business data.
 pub fn is_sensitive(ev: &Events<'_>, r: usize) -> bool {
     const REST_WORDS: &[&str] = &[
-        "admin", "config", "setting", "user", "role", "permission", "key", "token", "secret", "webhook", "mfa",
-        "password", "policy", "security", "credential", "member", "group", "acl", "integration",
+        "admin",
+        "config",
+        "setting",
+        "user",
+        "role",
+        "permission",
+        "key",
+        "token",
+        "secret",
+        "webhook",
+        "mfa",
+        "password",
+        "policy",
+        "security",
+        "credential",
+        "member",
+        "group",
+        "acl",
+        "integration",
     ];
     const AWS_SERVICES: &[&str] = &[
-        "iam.", "sts.", "kms.", "organizations.", "cloudtrail.", "guardduty.", "config.", "securityhub.",
-        "secretsmanager.", "ssm.", "lambda.", "sso.", "identitystore.", "rolesanywhere.",
+        "iam.",
+        "sts.",
+        "kms.",
+        "organizations.",
+        "cloudtrail.",
+        "guardduty.",
+        "config.",
+        "securityhub.",
+        "secretsmanager.",
+        "ssm.",
+        "lambda.",
+        "sso.",
+        "identitystore.",
+        "rolesanywhere.",
     ];
     const AWS_WORDS: &[&str] = &[
-        "Bucket", "Policy", "Acl", "SecurityGroup", "NetworkAcl", "KeyPair", "Snapshot", "Image", "Logging",
-        "FlowLogs", "Trail", "User", "Role", "LoginProfile", "AccessKey",
+        "Bucket",
+        "Policy",
+        "Acl",
+        "SecurityGroup",
+        "NetworkAcl",
+        "KeyPair",
+        "Snapshot",
+        "Image",
+        "Logging",
+        "FlowLogs",
+        "Trail",
+        "User",
+        "Role",
+        "LoginProfile",
+        "AccessKey",
     ];
     let action = ev.text(ev.action.get(r));
     if ev.is_cloudtrail(r) {
         let service = ev.text(ev.service.get(r));
-        AWS_SERVICES.iter().any(|s| service.starts_with(s)) || AWS_WORDS.iter().any(|w| action.contains(w))
+        AWS_SERVICES.iter().any(|s| service.starts_with(s))
+            || AWS_WORDS.iter().any(|w| action.contains(w))
     } else {
         let lower = action.to_ascii_lowercase();
         REST_WORDS.iter().any(|w| lower.contains(w))

@@ -6,7 +6,7 @@
 //! and line, both lines of a twin) is attached from the index. Every list
 //! is sorted, so the same evidence gives the same bytes.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 use serde::Serialize;
@@ -39,8 +39,19 @@ pub mod columns {
 /// Resource types whose ids identify a person (a data subject); the same
 /// list is in `queries/affected_data_subjects.sql`.
 pub const PERSON_TYPES: &[&str] = &[
-    "customer", "user", "member", "patient", "client", "employee", "person", "people", "contact", "student",
-    "applicant", "subscriber", "profile",
+    "customer",
+    "user",
+    "member",
+    "patient",
+    "client",
+    "employee",
+    "person",
+    "people",
+    "contact",
+    "student",
+    "applicant",
+    "subscriber",
+    "profile",
 ];
 
 /// Most citations per finding.
@@ -212,7 +223,12 @@ pub fn build<'a>(
     let table = || sql_view(scoped.clone());
     let run = |q| queries.run(q, table());
     let malicious = &analysis.scope.malicious;
-    let counted: Vec<usize> = ev.order.iter().map(|&r| r as usize).filter(|&r| malicious[r] && !ev.duplicate[r]).collect();
+    let counted: Vec<usize> = ev
+        .order
+        .iter()
+        .map(|&r| r as usize)
+        .filter(|&r| malicious[r] && !ev.duplicate[r])
+        .collect();
     // A request logged twice happened when the first log saw it.
     let request_time = |r: usize| ev.twin[r].map_or(ev.ts[r], |t| ev.ts[r].min(ev.ts[t as usize]));
     let first_event = counted.iter().map(|&r| request_time(r)).min();
@@ -222,47 +238,87 @@ pub fn build<'a>(
         inputs,
         seeds: seeds(ev, analysis),
         attacker_ips: attacker_ips(&run(queries::ATTACKER_IPS)?, ev, malicious)?,
-        compromised_credentials: credentials(&run(queries::COMPROMISED_CREDENTIALS)?, ev, analysis)?,
+        compromised_credentials: credentials(
+            &run(queries::COMPROMISED_CREDENTIALS)?,
+            ev,
+            analysis,
+        )?,
         compromised_principals: principals(&run(queries::COMPROMISED_PRINCIPALS)?, ev, malicious)?,
         affected_data_subjects: subjects(&run(queries::AFFECTED_DATA_SUBJECTS)?)?,
         data_accessed: accesses(&run(queries::DATA_ACCESSED)?)?,
         lateral_movement: lateral_movement(ev, analysis),
         unauthorized_changes: changes(&run(queries::UNAUTHORIZED_CHANGES)?, ev, malicious)?,
-        detections: analysis.detections.iter().map(|d| detection_entry(ev, d)).collect(),
+        detections: analysis
+            .detections
+            .iter()
+            .map(|d| detection_entry(ev, d))
+            .collect(),
         first_malicious_event: first_event.map(format_rfc3339),
         last_malicious_event: last_event.map(format_rfc3339),
         attacker_events: counted.len() as u64,
         pivot: hops(ev, analysis),
-        hardening: hardening(ev, analysis, &run(queries::KEYS_IN_QUERY_STRINGS)?, &run(queries::LOGINS_WITHOUT_MFA)?)?,
+        hardening: hardening(
+            ev,
+            analysis,
+            &run(queries::KEYS_IN_QUERY_STRINGS)?,
+            &run(queries::LOGINS_WITHOUT_MFA)?,
+        )?,
         shared_addresses: analysis
             .scope
             .shared
             .iter()
-            .map(|(ip, n)| SharedAddress { ip: ev.text(*ip).to_string(), principals: *n as u64 })
+            .map(|(ip, n)| SharedAddress {
+                ip: ev.text(*ip).to_string(),
+                principals: *n as u64,
+            })
             .collect(),
         unmatched_iocs: analysis.unmatched.clone(),
     };
     let timeline = run(queries::TIMELINE)?;
-    Ok(Report { findings, timeline, scoped })
+    Ok(Report {
+        findings,
+        timeline,
+        scoped,
+    })
 }
 
 /// The frame with `malicious`, `attacker_ip`, `compromised_credential` and
 /// the twin citations.
-fn with_scope_columns(frame: &DataFrame, ev: &Events<'_>, analysis: &Analysis, dict: &Dictionary) -> PolarsResult<DataFrame> {
+fn with_scope_columns(
+    frame: &DataFrame,
+    ev: &Events<'_>,
+    analysis: &Analysis,
+    dict: &Dictionary,
+) -> PolarsResult<DataFrame> {
     let scope = &analysis.scope;
     let n = ev.len();
-    let after = |map: &BTreeMap<u32, i64>, code: u32, r: usize| map.get(&code).is_some_and(|&t| ev.ts[r] >= t);
+    let after = |map: &BTreeMap<u32, i64>, code: u32, r: usize| {
+        map.get(&code).is_some_and(|&t| ev.ts[r] >= t)
+    };
     let attacker_ip: Vec<bool> = (0..n).map(|r| after(&scope.ips, ev.ip.get(r), r)).collect();
-    let compromised: Vec<bool> = (0..n).map(|r| after(&scope.credentials, ev.credential.get(r), r)).collect();
-    let twin_source: Vec<u32> = ev.twin.iter().map(|t| t.map_or(Codes::NULL, |t| ev.source.get(t as usize))).collect();
+    let compromised: Vec<bool> = (0..n)
+        .map(|r| after(&scope.credentials, ev.credential.get(r), r))
+        .collect();
+    let twin_source: Vec<u32> = ev
+        .twin
+        .iter()
+        .map(|t| t.map_or(Codes::NULL, |t| ev.source.get(t as usize)))
+        .collect();
     let twin_line = UInt64Chunked::from_iter_options(
         columns::TWIN_LINE.into(),
         ev.twin.iter().map(|t| t.map(|t| ev.line[t as usize])),
     );
     let mut out = frame.clone();
-    out.with_column(BooleanChunked::from_slice(columns::MALICIOUS.into(), &scope.malicious).into_column())?;
-    out.with_column(BooleanChunked::from_slice(columns::ATTACKER_IP.into(), &attacker_ip).into_column())?;
-    out.with_column(BooleanChunked::from_slice(columns::COMPROMISED_CREDENTIAL.into(), &compromised).into_column())?;
+    out.with_column(
+        BooleanChunked::from_slice(columns::MALICIOUS.into(), &scope.malicious).into_column(),
+    )?;
+    out.with_column(
+        BooleanChunked::from_slice(columns::ATTACKER_IP.into(), &attacker_ip).into_column(),
+    )?;
+    out.with_column(
+        BooleanChunked::from_slice(columns::COMPROMISED_CREDENTIAL.into(), &compromised)
+            .into_column(),
+    )?;
     out.with_column(column_of(columns::TWIN_SOURCE, twin_source, dict))?;
     out.with_column(twin_line.into_column())?;
     Ok(out)
@@ -282,7 +338,10 @@ pub fn evidence(ev: &Events<'_>, rows: impl IntoIterator<Item = usize>) -> Vec<E
 }
 
 fn cite(ev: &Events<'_>, r: usize) -> Evidence {
-    Evidence { source: ev.text(ev.source.get(r)).to_string(), line: ev.line[r] }
+    Evidence {
+        source: ev.text(ev.source.get(r)).to_string(),
+        line: ev.line[r],
+    }
 }
 
 /// The named column of a result as cells.
@@ -310,18 +369,37 @@ fn seeds(ev: &Events<'_>, analysis: &Analysis) -> Vec<SeedEntry> {
     let set: BTreeSet<SeedEntry> = analysis
         .seeds
         .iter()
-        .map(|o| SeedEntry { kind: o.seed.kind, value: ev.text(o.seed.code).to_string(), origin: o.origin.clone() })
+        .map(|o| SeedEntry {
+            kind: o.seed.kind,
+            value: ev.text(o.seed.code).to_string(),
+            origin: o.origin.clone(),
+        })
         .collect();
     set.into_iter().collect()
 }
 
 /// Malicious, counted rows of one entity group, oldest first.
-fn malicious_rows<'r>(ev: &'r Events<'_>, rows: &'r [u32], malicious: &'r [bool]) -> impl Iterator<Item = usize> + 'r {
-    rows.iter().map(|&r| r as usize).filter(move |&r| malicious[r] && !ev.duplicate[r])
+fn malicious_rows<'r>(
+    ev: &'r Events<'_>,
+    rows: &'r [u32],
+    malicious: &'r [bool],
+) -> impl Iterator<Item = usize> + 'r {
+    rows.iter()
+        .map(|&r| r as usize)
+        .filter(move |&r| malicious[r] && !ev.duplicate[r])
 }
 
-fn attacker_ips(df: &DataFrame, ev: &Events<'_>, malicious: &[bool]) -> PolarsResult<Vec<AttackerIp>> {
-    let (ip, first, last, events) = (cells(df, "ip")?, cells(df, "first")?, cells(df, "last")?, cells(df, "events")?);
+fn attacker_ips(
+    df: &DataFrame,
+    ev: &Events<'_>,
+    malicious: &[bool],
+) -> PolarsResult<Vec<AttackerIp>> {
+    let (ip, first, last, events) = (
+        cells(df, "ip")?,
+        cells(df, "first")?,
+        cells(df, "last")?,
+        cells(df, "events")?,
+    );
     Ok((0..df.height())
         .filter_map(|i| {
             let value = text(&ip[i])?;
@@ -337,13 +415,28 @@ fn attacker_ips(df: &DataFrame, ev: &Events<'_>, malicious: &[bool]) -> PolarsRe
         .collect())
 }
 
-fn credentials(df: &DataFrame, ev: &Events<'_>, analysis: &Analysis) -> PolarsResult<Vec<CompromisedCredential>> {
+fn credentials(
+    df: &DataFrame,
+    ev: &Events<'_>,
+    analysis: &Analysis,
+) -> PolarsResult<Vec<CompromisedCredential>> {
     let malicious = &analysis.scope.malicious;
-    let names = ["credential", "principal", "first_misuse", "last_misuse", "events"];
-    let cols: Vec<Vec<Cell>> = names.iter().map(|n| cells(df, n)).collect::<PolarsResult<_>>()?;
+    let names = [
+        "credential",
+        "principal",
+        "first_misuse",
+        "last_misuse",
+        "events",
+    ];
+    let cols: Vec<Vec<Cell>> = names
+        .iter()
+        .map(|n| cells(df, n))
+        .collect::<PolarsResult<_>>()?;
     let mut out: BTreeMap<String, CompromisedCredential> = BTreeMap::new();
-    for i in 0..df.height() {
-        let Some(value) = text(&cols[0][i]) else { continue };
+    for (i, cell) in cols[0].iter().enumerate() {
+        let Some(value) = text(cell) else {
+            continue;
+        };
         let code = ev.dict.lookup(&value).unwrap_or(Codes::NULL);
         let mut rows: Vec<usize> = minting_row(ev, code, malicious).into_iter().collect();
         rows.extend(malicious_rows(ev, ev.by_credential.of(code), malicious));
@@ -364,7 +457,9 @@ fn credentials(df: &DataFrame, ev: &Events<'_>, analysis: &Analysis) -> PolarsRe
         if out.contains_key(&value) {
             continue;
         }
-        let Some(mint) = minting_row(ev, code, malicious) else { continue };
+        let Some(mint) = minting_row(ev, code, malicious) else {
+            continue;
+        };
         out.insert(
             value.clone(),
             CompromisedCredential {
@@ -385,16 +480,29 @@ fn minting_row(ev: &Events<'_>, code: u32, malicious: &[bool]) -> Option<usize> 
     if code == Codes::NULL {
         return None;
     }
-    ev.order.iter().map(|&r| r as usize).find(|&r| malicious[r] && !ev.duplicate[r] && ev.minted.get(r) == code)
+    ev.order
+        .iter()
+        .map(|&r| r as usize)
+        .find(|&r| malicious[r] && !ev.duplicate[r] && ev.minted.get(r) == code)
 }
 
-fn principals(df: &DataFrame, ev: &Events<'_>, malicious: &[bool]) -> PolarsResult<Vec<CompromisedPrincipal>> {
-    let (p, first, last, events) = (cells(df, "principal")?, cells(df, "first")?, cells(df, "last")?, cells(df, "events")?);
+fn principals(
+    df: &DataFrame,
+    ev: &Events<'_>,
+    malicious: &[bool],
+) -> PolarsResult<Vec<CompromisedPrincipal>> {
+    let (p, first, last, events) = (
+        cells(df, "principal")?,
+        cells(df, "first")?,
+        cells(df, "last")?,
+        cells(df, "events")?,
+    );
     Ok((0..df.height())
         .filter_map(|i| {
             let value = text(&p[i])?;
             let code = ev.dict.lookup(&value)?;
-            let rows = malicious_rows(ev, ev.by_principal.of(code), malicious).filter(|&r| ev.succeeded(r));
+            let rows = malicious_rows(ev, ev.by_principal.of(code), malicious)
+                .filter(|&r| ev.succeeded(r));
             Some(CompromisedPrincipal {
                 evidence: evidence(ev, rows),
                 principal: value,
@@ -408,7 +516,10 @@ fn principals(df: &DataFrame, ev: &Events<'_>, malicious: &[bool]) -> PolarsResu
 
 fn subjects(df: &DataFrame) -> PolarsResult<Vec<DataSubject>> {
     let names = ["id", "resource_type", "accesses", "first", "last"];
-    let cols: Vec<Vec<Cell>> = names.iter().map(|n| cells(df, n)).collect::<PolarsResult<_>>()?;
+    let cols: Vec<Vec<Cell>> = names
+        .iter()
+        .map(|n| cells(df, n))
+        .collect::<PolarsResult<_>>()?;
     Ok((0..df.height())
         .map(|i| DataSubject {
             id: cols[0][i].text(),
@@ -421,8 +532,19 @@ fn subjects(df: &DataFrame) -> PolarsResult<Vec<DataSubject>> {
 }
 
 fn accesses(df: &DataFrame) -> PolarsResult<Vec<DataAccess>> {
-    let names = ["principal", "resource_type", "resource_id", "count", "bytes", "first", "last"];
-    let cols: Vec<Vec<Cell>> = names.iter().map(|n| cells(df, n)).collect::<PolarsResult<_>>()?;
+    let names = [
+        "principal",
+        "resource_type",
+        "resource_id",
+        "count",
+        "bytes",
+        "first",
+        "last",
+    ];
+    let cols: Vec<Vec<Cell>> = names
+        .iter()
+        .map(|n| cells(df, n))
+        .collect::<PolarsResult<_>>()?;
     Ok((0..df.height())
         .map(|i| DataAccess {
             principal: text(&cols[0][i]),
@@ -438,10 +560,14 @@ fn accesses(df: &DataFrame) -> PolarsResult<Vec<DataAccess>> {
 
 fn changes(df: &DataFrame, ev: &Events<'_>, malicious: &[bool]) -> PolarsResult<Vec<Change>> {
     let names = ["principal", "action", "target", "time", "count"];
-    let cols: Vec<Vec<Cell>> = names.iter().map(|n| cells(df, n)).collect::<PolarsResult<_>>()?;
+    let cols: Vec<Vec<Cell>> = names
+        .iter()
+        .map(|n| cells(df, n))
+        .collect::<PolarsResult<_>>()?;
     Ok((0..df.height())
         .map(|i| {
-            let (principal, action, target) = (text(&cols[0][i]), cols[1][i].text(), text(&cols[2][i]));
+            let (principal, action, target) =
+                (text(&cols[0][i]), cols[1][i].text(), text(&cols[2][i]));
             let rows = ev.order.iter().map(|&r| r as usize).filter(|&r| {
                 malicious[r]
                     && !ev.duplicate[r]
@@ -451,7 +577,14 @@ fn changes(df: &DataFrame, ev: &Events<'_>, malicious: &[bool]) -> PolarsResult<
                     && Some(ev.text(ev.principal.get(r))) == principal.as_deref()
                     && Some(ev.text(ev.resource_id.get(r))) == target.as_deref()
             });
-            Change { evidence: evidence(ev, rows), principal, action, target, time: cols[3][i].text(), count: number(&cols[4][i]) }
+            Change {
+                evidence: evidence(ev, rows),
+                principal,
+                action,
+                target,
+                time: cols[3][i].text(),
+                count: number(&cols[4][i]),
+            }
         })
         .collect())
 }
@@ -506,24 +639,32 @@ fn lateral_movement(ev: &Events<'_>, analysis: &Analysis) -> Vec<LateralMovement
         if from == Codes::NULL || to == Codes::NULL || from == to {
             return;
         }
-        let key = (ev.text(from).to_string(), ev.text(to).to_string(), kind.to_string());
+        let key = (
+            ev.text(from).to_string(),
+            ev.text(to).to_string(),
+            kind.to_string(),
+        );
         let entry = edges.entry(key).or_insert((ev.ts[r], rows.clone()));
         if ev.ts[r] < entry.0 {
             *entry = (ev.ts[r], rows);
         }
     };
-    let first_use: HashMap<u32, usize> = first_uses(ev, analysis);
+    let first_use: BTreeMap<String, (u32, usize)> = first_uses(ev, analysis);
     for &row in &ev.order {
         let r = row as usize;
         let m = ev.minted.get(r);
         if !counted(r) || m == Codes::NULL || ev.is_login[r] {
             continue;
         }
-        let owner = first_use.get(&m).map(|&u| ev.principal.get(u));
-        let kind = if owner == Some(ev.principal.get(r)) { "new credential" } else { "minted key" };
+        let owner = first_use.get(ev.text(m)).map(|&(_, u)| ev.principal.get(u));
+        let kind = if owner == Some(ev.principal.get(r)) {
+            "new credential"
+        } else {
+            "minted key"
+        };
         add(ev.principal.get(r), m, kind, r, vec![r]);
     }
-    for (&cred, &u) in &first_use {
+    for &(cred, u) in first_use.values() {
         let to = ev.principal.get(u);
         if to == Codes::NULL {
             continue;
@@ -533,25 +674,40 @@ fn lateral_movement(ev: &Events<'_>, analysis: &Analysis) -> Vec<LateralMovement
             None => previous_identity(ev, malicious, u, to),
         };
         let Some(o) = origin else { continue };
-        let kind = if family_of_log(ev, o) != family_of_log(ev, u) { "new service or account" } else { "second principal" };
+        let kind = if family_of_log(ev, o) != family_of_log(ev, u) {
+            "new service or account"
+        } else {
+            "second principal"
+        };
         add(ev.principal.get(o), to, kind, u, vec![o, u]);
     }
     edges
         .into_iter()
-        .map(|((from, to, kind), (t, rows))| LateralMovement { from, to, kind, time: format_rfc3339(t), evidence: evidence(ev, rows) })
+        .map(|((from, to, kind), (t, rows))| LateralMovement {
+            from,
+            to,
+            kind,
+            time: format_rfc3339(t),
+            evidence: evidence(ev, rows),
+        })
         .collect()
 }
 
-/// First counted attacker row of each compromised credential.
-fn first_uses(ev: &Events<'_>, analysis: &Analysis) -> HashMap<u32, usize> {
+/// First counted attacker row of each compromised credential, by its text.
+fn first_uses(ev: &Events<'_>, analysis: &Analysis) -> BTreeMap<String, (u32, usize)> {
     let malicious = &analysis.scope.malicious;
     analysis
         .scope
         .credentials
         .keys()
         .filter_map(|&cred| {
-            let first = ev.by_credential.of(cred).iter().map(|&r| r as usize).find(|&r| malicious[r] && !ev.duplicate[r] && ev.succeeded(r))?;
-            Some((cred, first))
+            let first = ev
+                .by_credential
+                .of(cred)
+                .iter()
+                .map(|&r| r as usize)
+                .find(|&r| malicious[r] && !ev.duplicate[r] && ev.succeeded(r))?;
+            Some((ev.text(cred).to_string(), (cred, first)))
         })
         .collect()
 }
@@ -574,20 +730,40 @@ fn previous_identity(ev: &Events<'_>, malicious: &[bool], u: usize, not: u32) ->
 }
 
 /// Weaknesses the logs show.
-fn hardening(ev: &Events<'_>, analysis: &Analysis, keys: &DataFrame, mfa: &DataFrame) -> PolarsResult<Vec<Hardening>> {
+fn hardening(
+    ev: &Events<'_>,
+    analysis: &Analysis,
+    keys: &DataFrame,
+    mfa: &DataFrame,
+) -> PolarsResult<Vec<Hardening>> {
     let mut out = Vec::new();
-    for d in analysis.detections.iter().filter(|d| d.rule == "enumeration") {
+    for d in analysis
+        .detections
+        .iter()
+        .filter(|d| d.rule == "enumeration")
+    {
         let throttled = d.rows.iter().any(|&r| ev.status[r as usize] == Some(429));
         if !throttled {
-            let route = d.rows.first().map_or("", |&r| ev.text(ev.route.get(r as usize)));
+            let route = d
+                .rows
+                .first()
+                .map_or("", |&r| ev.text(ev.route.get(r as usize)));
             out.push(Hardening {
                 issue: "no rate limiting on enumeration".into(),
-                detail: format!("{route} served {} distinct ids to {} within 10 minutes without a single 429", d.count, ev.text(d.subject)),
+                detail: format!(
+                    "{route} served {} distinct ids to {} within 10 minutes without a single 429",
+                    d.count,
+                    ev.text(d.subject)
+                ),
                 count: d.count,
             });
         }
     }
-    let (route, requests, creds) = (cells(keys, "route")?, cells(keys, "requests")?, cells(keys, "credentials")?);
+    let (route, requests, creds) = (
+        cells(keys, "route")?,
+        cells(keys, "requests")?,
+        cells(keys, "credentials")?,
+    );
     for i in 0..keys.height() {
         out.push(Hardening {
             issue: "credentials in query strings".into(),
@@ -599,23 +775,40 @@ fn hardening(ev: &Events<'_>, analysis: &Analysis, keys: &DataFrame, mfa: &DataF
             count: number(&requests[i]),
         });
     }
-    let (principal, logins, by_attacker) = (cells(mfa, "principal")?, cells(mfa, "logins")?, cells(mfa, "by_attacker")?);
+    let (principal, logins, by_attacker) = (
+        cells(mfa, "principal")?,
+        cells(mfa, "logins")?,
+        cells(mfa, "by_attacker")?,
+    );
     let total: u64 = (0..mfa.height()).map(|i| number(&logins[i])).sum();
     if total > 0 {
-        let attacker: Vec<String> =
-            (0..mfa.height()).filter(|&i| number(&by_attacker[i]) > 0).map(|i| principal[i].text()).collect();
+        let attacker: Vec<String> = (0..mfa.height())
+            .filter(|&i| number(&by_attacker[i]) > 0)
+            .map(|i| principal[i].text())
+            .collect();
         out.push(Hardening {
             issue: "logins without a second factor".into(),
             detail: format!(
                 "{total} successful logins by {} accounts are logged without MFA{}",
                 mfa.height(),
-                if attacker.is_empty() { String::new() } else { format!("; the attacker logged in this way as {}", attacker.join(", ")) }
+                if attacker.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; the attacker logged in this way as {}",
+                        attacker.join(", ")
+                    )
+                }
             ),
             count: total,
         });
     }
     out.extend(over_broad_keys(ev, analysis));
-    for d in analysis.detections.iter().filter(|d| d.rule == "instance-credential-exfiltration") {
+    for d in analysis
+        .detections
+        .iter()
+        .filter(|d| d.rule == "instance-credential-exfiltration")
+    {
         out.push(Hardening {
             issue: "instance credentials usable off the instance".into(),
             detail: format!(
@@ -633,8 +826,14 @@ fn hardening(ev: &Events<'_>, analysis: &Analysis, keys: &DataFrame, mfa: &DataF
 fn over_broad_keys(ev: &Events<'_>, analysis: &Analysis) -> Vec<Hardening> {
     let malicious = &analysis.scope.malicious;
     let mut out = Vec::new();
-    for &cred in analysis.scope.credentials.keys() {
-        let rows: Vec<usize> = ev.by_credential.of(cred).iter().map(|&r| r as usize).filter(|&r| malicious[r] && ev.succeeded(r)).collect();
+    for cred in ev.by_text(analysis.scope.credentials.keys().copied()) {
+        let rows: Vec<usize> = ev
+            .by_credential
+            .of(cred)
+            .iter()
+            .map(|&r| r as usize)
+            .filter(|&r| malicious[r] && ev.succeeded(r))
+            .collect();
         let reads = rows.iter().any(|&r| ev.is_read(r) && ev.bytes[r] > 0);
         let identity_changes: BTreeSet<&str> = rows
             .iter()
@@ -643,7 +842,11 @@ fn over_broad_keys(ev: &Events<'_>, analysis: &Analysis) -> Vec<Hardening> {
             .collect();
         if reads && !identity_changes.is_empty() {
             let owner = rows.first().map_or("", |&r| ev.text(ev.principal.get(r)));
-            let read_bytes: u64 = rows.iter().filter(|&&r| ev.is_read(r)).map(|&r| ev.bytes[r]).sum();
+            let read_bytes: u64 = rows
+                .iter()
+                .filter(|&&r| ev.is_read(r))
+                .map(|&r| ev.bytes[r])
+                .sum();
             out.push(Hardening {
                 issue: "over-broad credential".into(),
                 detail: format!(
@@ -660,5 +863,10 @@ fn over_broad_keys(ev: &Events<'_>, analysis: &Analysis) -> Vec<Hardening> {
 }
 
 /// Column names the scope adds, for tests and the README.
-pub const SCOPE_COLUMNS: [&str; 5] =
-    [columns::MALICIOUS, columns::ATTACKER_IP, columns::COMPROMISED_CREDENTIAL, columns::TWIN_SOURCE, columns::TWIN_LINE];
+pub const SCOPE_COLUMNS: [&str; 5] = [
+    columns::MALICIOUS,
+    columns::ATTACKER_IP,
+    columns::COMPROMISED_CREDENTIAL,
+    columns::TWIN_SOURCE,
+    columns::TWIN_LINE,
+];

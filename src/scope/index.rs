@@ -9,9 +9,9 @@
 use polars::prelude::*;
 
 use crate::enrich::client::Family;
+use crate::frame::Dictionary;
 use crate::frame::codes::Codes;
 use crate::frame::columns::{self as c, enriched as e};
-use crate::frame::Dictionary;
 use crate::parse::combined::is_public;
 
 /// Rows of one entity, in time order: `rows[offsets[id]..offsets[id + 1]]`.
@@ -95,7 +95,12 @@ pub struct Events<'a> {
 }
 
 fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
-    Ok(df.column(name)?.bool()?.iter().map(|b| b.unwrap_or(false)).collect())
+    Ok(df
+        .column(name)?
+        .bool()?
+        .iter()
+        .map(|b| b.unwrap_or(false))
+        .collect())
 }
 
 impl<'a> Events<'a> {
@@ -130,7 +135,12 @@ impl<'a> Events<'a> {
             family: Codes::of(df, e::CLIENT_FAMILY)?,
             outcome: Codes::of(df, c::OUTCOME)?,
             status: df.column(c::STATUS)?.i32()?.iter().collect(),
-            bytes: df.column(c::BYTES)?.u64()?.iter().map(|b| b.unwrap_or(0)).collect(),
+            bytes: df
+                .column(c::BYTES)?
+                .u64()?
+                .iter()
+                .map(|b| b.unwrap_or(0))
+                .collect(),
             mfa: df.column(c::MFA)?.bool()?.iter().collect(),
             read_only: df.column(c::READ_ONLY)?.bool()?.iter().collect(),
             instance: bools(df, c::INSTANCE_CREDENTIAL)?,
@@ -162,6 +172,14 @@ impl<'a> Events<'a> {
     /// The text of an id.
     pub fn text(&self, code: u32) -> &'a str {
         self.dict.text(code).unwrap_or("")
+    }
+
+    /// `codes` ordered by their text: dictionary ids depend on the order in
+    /// which parallel parsers met the values, their texts do not.
+    pub fn by_text(&self, codes: impl IntoIterator<Item = u32>) -> Vec<u32> {
+        let mut v: Vec<u32> = codes.into_iter().collect();
+        v.sort_by(|a, b| self.text(*a).cmp(self.text(*b)).then(a.cmp(b)));
+        v
     }
 
     /// Whether the row's outcome is success.
@@ -196,7 +214,9 @@ impl<'a> Events<'a> {
         }
         let slot = self.families.get_mut(code as usize)?;
         if slot.is_none() {
-            *slot = Some(crate::enrich::client::family_named(self.dict.text(code).unwrap_or("")));
+            *slot = Some(crate::enrich::client::family_named(
+                self.dict.text(code).unwrap_or(""),
+            ));
         }
         *slot
     }
@@ -208,7 +228,9 @@ impl<'a> Events<'a> {
         }
         let dict = self.dict;
         match self.public.get_mut(code as usize) {
-            Some(slot) => *slot.get_or_insert_with(|| is_public(dict.text(code).unwrap_or("").as_bytes())),
+            Some(slot) => {
+                *slot.get_or_insert_with(|| is_public(dict.text(code).unwrap_or("").as_bytes()))
+            }
             None => is_public(dict.text(code).unwrap_or("").as_bytes()),
         }
     }

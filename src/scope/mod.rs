@@ -44,7 +44,12 @@ pub fn analyse(ev: &mut Events<'_>, opts: &ScopeOptions) -> Analysis {
         seeds.extend(detection_seeds(&detections));
     }
     let scope = pivot::expand(ev, &seeds);
-    Analysis { detections, seeds, unmatched, scope }
+    Analysis {
+        detections,
+        seeds,
+        unmatched,
+        scope,
+    }
 }
 
 /// Seeds from medium and high detections.
@@ -52,7 +57,12 @@ fn detection_seeds(detections: &[Detection]) -> Vec<Origin> {
     detections
         .iter()
         .filter(|d| d.severity >= Severity::Medium)
-        .flat_map(|d| d.seeds.iter().map(|s| Origin { seed: s.clone(), origin: d.rule.to_string() }))
+        .flat_map(|d| {
+            d.seeds.iter().map(|s| Origin {
+                seed: s.clone(),
+                origin: d.rule.to_string(),
+            })
+        })
         .collect()
 }
 
@@ -71,7 +81,9 @@ fn indicator_seeds(ev: &Events<'_>, iocs: &[String]) -> (Vec<Origin>, Vec<String
         for kind in [Kind::Ip, Kind::Credential, Kind::Principal] {
             let present = match kind {
                 Kind::Ip => !ev.by_ip.of(code).is_empty(),
-                Kind::Credential => !ev.by_credential.of(code).is_empty() || minted_somewhere(ev, code),
+                Kind::Credential => {
+                    !ev.by_credential.of(code).is_empty() || minted_somewhere(ev, code)
+                }
                 Kind::Principal => !ev.by_principal.of(code).is_empty(),
             };
             if !present {
@@ -80,9 +92,16 @@ fn indicator_seeds(ev: &Events<'_>, iocs: &[String]) -> (Vec<Origin>, Vec<String
             found = true;
             let mut s = pivot::seed_for_indicator(ev, kind, code);
             if s.is_empty() && kind == Kind::Credential {
-                s.push(detect::Seed { kind, code, since: first_minting(ev, code).unwrap_or(i64::MIN) });
+                s.push(detect::Seed {
+                    kind,
+                    code,
+                    since: first_minting(ev, code).unwrap_or(i64::MIN),
+                });
             }
-            seeds.extend(s.into_iter().map(|seed| Origin { seed, origin: "ioc".into() }));
+            seeds.extend(s.into_iter().map(|seed| Origin {
+                seed,
+                origin: "ioc".into(),
+            }));
         }
         if !found {
             unmatched.push(value.clone());
@@ -96,5 +115,9 @@ fn minted_somewhere(ev: &Events<'_>, code: u32) -> bool {
 }
 
 fn first_minting(ev: &Events<'_>, code: u32) -> Option<i64> {
-    ev.order.iter().map(|&r| r as usize).find(|&r| ev.minted.get(r) == code).map(|r| ev.ts[r])
+    ev.order
+        .iter()
+        .map(|&r| r as usize)
+        .find(|&r| ev.minted.get(r) == code)
+        .map(|r| ev.ts[r])
 }

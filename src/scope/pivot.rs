@@ -76,11 +76,30 @@ struct Walk<'e, 'a> {
 
 /// Expands `seeds` over the events.
 pub fn expand(ev: &Events<'_>, seeds: &[Origin]) -> Scope {
-    let mut w = Walk { ev, scope: Scope::default(), shared_cache: HashMap::new(), baseline_cache: HashMap::new() };
+    let mut w = Walk {
+        ev,
+        scope: Scope::default(),
+        shared_cache: HashMap::new(),
+        baseline_cache: HashMap::new(),
+    };
     let mut ordered: Vec<&Origin> = seeds.iter().collect();
-    ordered.sort_by_key(|s| (s.seed.since, s.seed.kind, s.seed.code, s.origin.clone()));
+    ordered.sort_by(|a, b| {
+        (a.seed.since, a.seed.kind, ev.text(a.seed.code), &a.origin).cmp(&(
+            b.seed.since,
+            b.seed.kind,
+            ev.text(b.seed.code),
+            &b.origin,
+        ))
+    });
     for s in ordered {
-        w.add(s.seed.kind, s.seed.code, s.seed.since, From::Seed(s.origin.clone()), "seed", Vec::new());
+        w.add(
+            s.seed.kind,
+            s.seed.code,
+            s.seed.since,
+            From::Seed(s.origin.clone()),
+            "seed",
+            Vec::new(),
+        );
     }
     while w.step() {}
     w.mark_rows();
@@ -89,7 +108,15 @@ pub fn expand(ev: &Events<'_>, seeds: &[Origin]) -> Scope {
 
 impl Walk<'_, '_> {
     /// Adds a node, or moves its start earlier; true when something changed.
-    fn add(&mut self, kind: Kind, code: u32, since: i64, from: From, reason: &'static str, rows: Vec<u32>) -> bool {
+    fn add(
+        &mut self,
+        kind: Kind,
+        code: u32,
+        since: i64,
+        from: From,
+        reason: &'static str,
+        rows: Vec<u32>,
+    ) -> bool {
         if code == Codes::NULL {
             return false;
         }
@@ -99,7 +126,9 @@ impl Walk<'_, '_> {
             }
             let users = self.principals_on(code);
             if users >= SHARED_PRINCIPALS {
-                if matches!(from, From::Seed(_)) && !self.scope.shared.iter().any(|(c, _)| *c == code) {
+                if matches!(from, From::Seed(_))
+                    && !self.scope.shared.iter().any(|(c, _)| *c == code)
+                {
                     self.scope.shared.push((code, users));
                 }
                 return false;
@@ -116,7 +145,13 @@ impl Walk<'_, '_> {
                 map.insert(code, since);
                 // Keep the hop that reached the node earliest.
                 self.scope.hops.retain(|h| h.to != (kind, code));
-                self.scope.hops.push(Hop { from, to: (kind, code), reason, time: since, rows });
+                self.scope.hops.push(Hop {
+                    from,
+                    to: (kind, code),
+                    reason,
+                    time: since,
+                    rows,
+                });
                 true
             }
         }
@@ -125,18 +160,16 @@ impl Walk<'_, '_> {
     /// One pass over every node; true when the scope grew.
     fn step(&mut self) -> bool {
         let mut changed = false;
-        let ips: Vec<(u32, i64)> = self.scope.ips.iter().map(|(k, v)| (*k, *v)).collect();
-        for (ip, since) in ips {
-            changed |= self.from_address(ip, since);
+        for ip in self.ev.by_text(self.scope.ips.keys().copied()) {
+            changed |= self.expand_address(ip, self.scope.ips[&ip]);
         }
-        let creds: Vec<(u32, i64)> = self.scope.credentials.iter().map(|(k, v)| (*k, *v)).collect();
-        for (cred, since) in creds {
-            changed |= self.from_credential(cred, since);
+        for cred in self.ev.by_text(self.scope.credentials.keys().copied()) {
+            changed |= self.expand_credential(cred, self.scope.credentials[&cred]);
         }
         changed
     }
 
-    fn from_address(&mut self, ip: u32, since: i64) -> bool {
+    fn expand_address(&mut self, ip: u32, since: i64) -> bool {
         let ev = self.ev;
         let mut changed = false;
         for &row in ev.by_ip.of(ip) {
@@ -147,18 +180,32 @@ impl Walk<'_, '_> {
             let from = From::Node(Kind::Ip, ip);
             let cred = ev.credential.get(r);
             if cred != Codes::NULL && !self.used_before(Kind::Credential, cred, ip, since) {
-                changed |= self.add(Kind::Credential, cred, ev.ts[r], from.clone(), "used from an attacker address", vec![row]);
+                changed |= self.add(
+                    Kind::Credential,
+                    cred,
+                    ev.ts[r],
+                    from.clone(),
+                    "used from an attacker address",
+                    vec![row],
+                );
             }
             let p = ev.principal.get(r);
             if p != Codes::NULL && !self.used_before(Kind::Principal, p, ip, since) {
-                changed |= self.add(Kind::Principal, p, ev.ts[r], from.clone(), "acted as from an attacker address", vec![row]);
+                changed |= self.add(
+                    Kind::Principal,
+                    p,
+                    ev.ts[r],
+                    from.clone(),
+                    "acted as from an attacker address",
+                    vec![row],
+                );
             }
             changed |= self.minted(r, from);
         }
         changed
     }
 
-    fn from_credential(&mut self, cred: u32, since: i64) -> bool {
+    fn expand_credential(&mut self, cred: u32, since: i64) -> bool {
         let ev = self.ev;
         let baseline = self.baseline_ips(cred, since);
         let mut changed = false;
@@ -170,11 +217,25 @@ impl Walk<'_, '_> {
             let from = From::Node(Kind::Credential, cred);
             let ip = ev.ip.get(r);
             if !baseline.contains(&ip) {
-                changed |= self.add(Kind::Ip, ip, ev.ts[r], from.clone(), "compromised credential used from it", vec![row]);
+                changed |= self.add(
+                    Kind::Ip,
+                    ip,
+                    ev.ts[r],
+                    from.clone(),
+                    "compromised credential used from it",
+                    vec![row],
+                );
             }
             let p = ev.principal.get(r);
             if p != Codes::NULL {
-                changed |= self.add(Kind::Principal, p, ev.ts[r], from.clone(), "compromised credential acted as", vec![row]);
+                changed |= self.add(
+                    Kind::Principal,
+                    p,
+                    ev.ts[r],
+                    from.clone(),
+                    "compromised credential acted as",
+                    vec![row],
+                );
             }
             changed |= self.minted(r, from);
         }
@@ -187,8 +248,19 @@ impl Walk<'_, '_> {
         if m == Codes::NULL {
             return false;
         }
-        let reason = if self.ev.is_login[r] { "issued to the attacker's login" } else { "minted by the attacker" };
-        self.add(Kind::Credential, m, self.ev.ts[r], from, reason, vec![r as u32])
+        let reason = if self.ev.is_login[r] {
+            "issued to the attacker's login"
+        } else {
+            "minted by the attacker"
+        };
+        self.add(
+            Kind::Credential,
+            m,
+            self.ev.ts[r],
+            from,
+            reason,
+            vec![r as u32],
+        )
     }
 
     /// Whether `who` succeeded from `ip` before `since`: its own address.
@@ -197,7 +269,10 @@ impl Walk<'_, '_> {
             Kind::Credential => self.ev.by_credential.of(who),
             _ => self.ev.by_principal.of(who),
         };
-        rows.iter().map(|&r| r as usize).take_while(|&r| self.ev.ts[r] < since).any(|r| self.ev.ip.get(r) == ip && self.ev.succeeded(r))
+        rows.iter()
+            .map(|&r| r as usize)
+            .take_while(|&r| self.ev.ts[r] < since)
+            .any(|r| self.ev.ip.get(r) == ip && self.ev.succeeded(r))
     }
 
     /// Addresses a credential succeeded from before `since`.
@@ -226,7 +301,11 @@ impl Walk<'_, '_> {
             let mut seen = HashSet::new();
             for &r in ev.by_ip.of(ip) {
                 let p = ev.principal.get(r as usize);
-                if p != Codes::NULL && ev.succeeded(r as usize) && seen.insert(p) && seen.len() >= SHARED_PRINCIPALS {
+                if p != Codes::NULL
+                    && ev.succeeded(r as usize)
+                    && seen.insert(p)
+                    && seen.len() >= SHARED_PRINCIPALS
+                {
                     break;
                 }
             }
@@ -247,7 +326,12 @@ impl Walk<'_, '_> {
                 }
             }
         }
-        let creds: Vec<(u32, i64)> = self.scope.credentials.iter().map(|(k, v)| (*k, *v)).collect();
+        let creds: Vec<(u32, i64)> = self
+            .scope
+            .credentials
+            .iter()
+            .map(|(k, v)| (*k, *v))
+            .collect();
         for (cred, since) in creds {
             let baseline = self.baseline_ips(cred, since);
             for &r in ev.by_credential.of(cred) {
@@ -277,10 +361,16 @@ pub fn seed_for_indicator(ev: &Events<'_>, kind: Kind, code: u32) -> Vec<Seed> {
         Kind::Credential => ev.by_credential.of(code),
         Kind::Principal => ev.by_principal.of(code),
     };
-    let Some(&first) = rows.first() else { return Vec::new() };
+    let Some(&first) = rows.first() else {
+        return Vec::new();
+    };
     let first_ts = ev.ts[first as usize];
     if kind == Kind::Ip {
-        return vec![Seed { kind, code, since: first_ts }];
+        return vec![Seed {
+            kind,
+            code,
+            since: first_ts,
+        }];
     }
     let mut known: HashSet<u32> = HashSet::new();
     let mut seeds = Vec::new();
@@ -292,15 +382,27 @@ pub fn seed_for_indicator(ev: &Events<'_>, kind: Kind, code: u32) -> Vec<Seed> {
         let ip = ev.ip.get(r);
         let mature = ev.ts[r] - first_ts >= BASELINE_NS;
         if mature && !known.contains(&ip) && ev.is_address(ip) {
-            seeds.push(Seed { kind: Kind::Ip, code: ip, since: ev.ts[r] });
+            seeds.push(Seed {
+                kind: Kind::Ip,
+                code: ip,
+                since: ev.ts[r],
+            });
             if kind == Kind::Credential && seeds.len() == 1 {
-                seeds.push(Seed { kind, code, since: ev.ts[r] });
+                seeds.push(Seed {
+                    kind,
+                    code,
+                    since: ev.ts[r],
+                });
             }
         }
         known.insert(ip);
     }
     match kind {
-        Kind::Credential if seeds.is_empty() => vec![Seed { kind, code, since: first_ts }],
+        Kind::Credential if seeds.is_empty() => vec![Seed {
+            kind,
+            code,
+            since: first_ts,
+        }],
         Kind::Principal => {
             let since = seeds.first().map_or(first_ts, |s| s.since);
             seeds.push(Seed { kind, code, since });

@@ -16,7 +16,10 @@ pub struct Query {
 macro_rules! query {
     ($name:ident, $file:literal) => {
         /// `queries/` file of the same name.
-        pub const $name: Query = Query { file: $file, text: include_str!(concat!("../../queries/", $file)) };
+        pub const $name: Query = Query {
+            file: $file,
+            text: include_str!(concat!("../../queries/", $file)),
+        };
     };
 }
 
@@ -39,7 +42,9 @@ pub struct QuerySet {
 impl QuerySet {
     /// Queries read from `dir` when a file of the same name is there.
     pub fn from_dir(dir: Option<&Path>) -> QuerySet {
-        QuerySet { dir: dir.map(Path::to_path_buf) }
+        QuerySet {
+            dir: dir.map(Path::to_path_buf),
+        }
     }
 
     /// The text of `q`.
@@ -47,8 +52,9 @@ impl QuerySet {
         if let Some(dir) = &self.dir {
             let path = dir.join(q.file);
             if path.exists() {
-                return std::fs::read_to_string(&path).map_err(|e| {
-                    PolarsError::IO { error: std::sync::Arc::new(e), msg: Some(path.display().to_string().into()) }
+                return std::fs::read_to_string(&path).map_err(|e| PolarsError::IO {
+                    error: std::sync::Arc::new(e),
+                    msg: Some(path.display().to_string().into()),
                 });
             }
         }
@@ -60,6 +66,8 @@ impl QuerySet {
         let sql = self.text(q)?;
         let mut ctx = SQLContext::new();
         ctx.register("events", table);
-        ctx.execute(&sql).and_then(|plan| plan.collect()).map_err(|e| e.context(format!("in queries/{}", q.file).into()))
+        ctx.execute(&sql)
+            .and_then(|plan| plan.collect())
+            .map_err(|e| e.context(format!("in queries/{}", q.file).into()))
     }
 }
