@@ -18,6 +18,7 @@ use crate::load::Progress;
 use crate::parallel::Fanout;
 use crate::parse::count_lines;
 use crate::source::{self, Compression, Input, SourceError};
+use crate::time::{Window, Zone, first_time_in};
 
 /// A sweep that cannot run.
 #[derive(Debug, Error)]
@@ -94,10 +95,14 @@ struct ChunkTally {
 }
 
 /// Searches every input under `paths` for every indicator.
+/// With a bounded `window`, a matching line counts only when the first time
+/// written on it falls inside; lines without a readable time still count,
+/// since nothing says they are outside.
 pub fn sweep(
     paths: &[PathBuf],
     iocs: &[String],
     ignore_case: bool,
+    window: Window,
     progress: &dyn Progress,
 ) -> Result<SweepReport, SweepError> {
     if iocs.is_empty() {
@@ -125,7 +130,7 @@ pub fn sweep(
                 let d =
                     decode::for_each_chunk(input, CHUNK_SIZE, &|n| progress.advance(n), |chunk| {
                         fanout.run(s, move || {
-                            let t = search_chunk(matcher, &chunk.data, i, chunk.index);
+                            let t = search_chunk(matcher, &chunk.data, i, chunk.index, window);
                             lock(tallies).push(t);
                         });
                     });
@@ -144,7 +149,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-fn search_chunk(matcher: &AhoCorasick, data: &[u8], input: usize, chunk: usize) -> ChunkTally {
+fn search_chunk(
+    matcher: &AhoCorasick,
+    data: &[u8],
+    input: usize,
+    chunk: usize,
+    window: Window,
+) -> ChunkTally {
     let mut per_ioc = vec![(0u64, 0u64, 0u64); matcher.patterns_len()];
     let (mut pos, mut line) = (0usize, 1u64);
     for m in matcher.find_overlapping_iter(data) {
@@ -156,13 +167,14 @@ fn search_chunk(matcher: &AhoCorasick, data: &[u8], input: usize, chunk: usize) 
             pos = last;
         }
         let t = &mut per_ioc[m.pattern().as_usize()];
+        if t.2 == line || !in_window(data, last, window) {
+            continue;
+        }
         if t.0 == 0 {
             t.1 = line;
         }
-        if t.2 != line {
-            t.0 += 1;
-            t.2 = line;
-        }
+        t.0 += 1;
+        t.2 = line;
     }
     ChunkTally {
         input,
@@ -170,6 +182,16 @@ fn search_chunk(matcher: &AhoCorasick, data: &[u8], input: usize, chunk: usize) 
         lines: count_lines(data),
         per_ioc,
     }
+}
+
+/// Whether the line around byte `at` is inside `window` (see [`sweep`]).
+fn in_window(data: &[u8], at: usize, window: Window) -> bool {
+    if window.is_unbounded() {
+        return true;
+    }
+    let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
+    first_time_in(&data[start..end], Zone::Utc).is_none_or(|ts| window.contains(ts))
 }
 
 fn swept_inputs(
@@ -255,7 +277,14 @@ mod tests {
         std::fs::write(dir.path().join("f.log"), text).expect("write");
         let iocs = parse_ioc_list("# attacker\n1.2.3.4\nkey-9\n\nnever\n");
         assert_eq!(iocs, ["1.2.3.4", "key-9", "never"]);
-        let report = sweep(&[dir.path().to_path_buf()], &iocs, false, &NoProgress).expect("sweep");
+        let report = sweep(
+            &[dir.path().to_path_buf()],
+            &iocs,
+            false,
+            Window::default(),
+            &NoProgress,
+        )
+        .expect("sweep");
         assert_eq!(
             report.hits,
             vec![
@@ -282,8 +311,8 @@ mod tests {
     fn chunk_offsets_are_added() {
         let iocs = vec!["needle".to_string()];
         let matcher = AhoCorasick::new(&iocs).expect("matcher");
-        let a = search_chunk(&matcher, b"x\nneedle\n", 0, 0);
-        let b = search_chunk(&matcher, b"y\ny\nneedle needle\n", 0, 1);
+        let a = search_chunk(&matcher, b"x\nneedle\n", 0, 0, Window::default());
+        let b = search_chunk(&matcher, b"y\ny\nneedle needle\n", 0, 1, Window::default());
         let inputs = vec![SweptInput {
             path: "f".into(),
             compression: "none",

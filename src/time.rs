@@ -367,6 +367,35 @@ fn parse_rfc2822(b: &[u8]) -> Option<i64> {
     dt.timestamp_nanos_opt()
 }
 
+/// The first time written in a log line: an access-log `[...]` time or an
+/// ISO 8601 time (read in `zone` when it has no offset).
+pub fn first_time_in(line: &[u8], zone: Zone) -> Option<i64> {
+    for open in memchr::memchr_iter(b'[', line).take(4) {
+        let body = &line[open + 1..];
+        if let Some(ts) = memchr::memchr(b']', body).and_then(|end| parse_clf(&body[..end])) {
+            return Some(ts);
+        }
+    }
+    for dash in memchr::memchr_iter(b'-', line) {
+        let Some(start) = dash.checked_sub(4) else {
+            continue;
+        };
+        let token = &line[start..];
+        let len = token
+            .iter()
+            .take_while(|b| b.is_ascii_digit() || b"-:T .Z+,".contains(b))
+            .count();
+        let token = token[..len].trim_ascii_end();
+        if token.len() < 19 {
+            continue;
+        }
+        if let Some(ts) = parse_iso(token, zone).or_else(|| parse_iso(&token[..19], zone)) {
+            return Some(ts);
+        }
+    }
+    None
+}
+
 /// Formats UTC nanoseconds as RFC 3339 with the precision the value needs
 /// (`2023-10-10T13:55:36Z`, or with `.123` / `.123456789`).
 pub fn format_rfc3339(ns: i64) -> String {
@@ -491,6 +520,26 @@ mod tests {
         assert!(!w.contains(utc("2023-10-10 11:59:59")));
         assert!(Window::parse(Some("2023-10-11"), Some("2023-10-10"), Zone::Utc).is_err());
         assert!(Window::parse(Some("yesterday"), None, Zone::Utc).is_err());
+    }
+
+    #[test]
+    fn times_found_in_lines() {
+        let t = utc("2023-10-10 13:55:36");
+        assert_eq!(
+            first_time_in(
+                b"1.2.3.4 - - [10/Oct/2023:13:55:36 +0000] \"GET /\" 200 1",
+                Zone::Utc
+            ),
+            Some(t)
+        );
+        assert_eq!(
+            first_time_in(
+                br#"{"a":"x-y","time":"2023-10-10T13:55:36Z","b":1}"#,
+                Zone::Utc
+            ),
+            Some(t)
+        );
+        assert_eq!(first_time_in(b"no time here - at all", Zone::Utc), None);
     }
 
     #[test]

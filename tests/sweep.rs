@@ -109,3 +109,35 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
         .map(|(rel, _)| dir.join(rel))
         .collect()
 }
+
+#[test]
+fn window_keeps_lines_whose_time_is_inside() {
+    let path = data("multi-member.log.gz");
+    let all = json_lines(&run_ok(
+        [
+            "sweep",
+            path.to_str().expect("utf-8"),
+            "--ioc",
+            "GET",
+            "--output",
+            "json",
+        ],
+        0,
+    ));
+    let late = json_lines(&run_ok(
+        [
+            "sweep",
+            path.to_str().expect("utf-8"),
+            "--ioc",
+            "GET",
+            "--since",
+            "2026-03-06",
+            "--output",
+            "json",
+        ],
+        0,
+    ));
+    assert_eq!(all[0]["lines"], 500);
+    assert_eq!(late[0]["lines"], 200);
+    assert_eq!(late[0]["first_line"], 301);
+}

@@ -166,15 +166,29 @@ pub fn load_evidence(args: &InputArgs, global: &GlobalArgs) -> Result<Loaded> {
     let bar = Bar::new(global, "reading");
     let loaded = load::load(&args.inputs, &opts, &bar);
     bar.finish();
-    let loaded = loaded.context("reading the evidence")?;
+    let mut loaded = loaded.context("reading the evidence")?;
     warn_about_inputs(&loaded);
+    let frame = std::mem::take(&mut loaded.frame);
+    loaded.frame = crate::enrich::enrich(frame, &crate::frame::Dictionary::global())
+        .context("enriching events")?;
     Ok(loaded)
 }
 
+/// Skipped inputs named one by one up to this many; the rest are counted
+/// (all are listed in the manifest or findings.json).
+const SKIPS_NAMED: usize = 10;
+
 fn warn_about_inputs(loaded: &Loaded) {
+    let skipped = loaded.inputs.iter().filter(|r| r.skipped.is_some()).count();
+    let mut named = 0;
     for r in &loaded.inputs {
         if let Some(reason) = &r.skipped {
-            log::warn!("skipped {}: {reason}", r.path);
+            if named < SKIPS_NAMED || skipped <= SKIPS_NAMED + 1 {
+                log::warn!("skipped {}: {reason}", r.path);
+            } else {
+                log::info!("skipped {}: {reason}", r.path);
+            }
+            named += 1;
         }
         if let Some(d) = &r.damage {
             log::warn!(
@@ -199,6 +213,12 @@ fn warn_about_inputs(loaded: &Loaded) {
             r.path,
             r.format.unwrap_or("-"),
             r.events
+        );
+    }
+    if skipped > SKIPS_NAMED + 1 {
+        log::warn!(
+            "skipped {} more inputs that are not logs (-v names them; all are listed in the manifest)",
+            skipped - SKIPS_NAMED
         );
     }
 }

@@ -40,8 +40,8 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
     };
     let loaded = load_evidence(&args.input, global)?;
     let dict = Dictionary::global();
-    let frame = crate::enrich::enrich(loaded.frame.clone(), &dict).context("enriching events")?;
-    let mut ev = Events::new(&frame, &dict).context("indexing events")?;
+    let frame = &loaded.frame;
+    let mut ev = Events::new(frame, &dict).context("indexing events")?;
     let entries: Vec<DetectionEntry> = detect(&mut ev)
         .iter()
         .filter(|d| d.severity >= min)

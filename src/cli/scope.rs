@@ -61,8 +61,8 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
     let queries = QuerySet::from_dir(args.queries.as_deref());
     let loaded = load_evidence(&args.input, global)?;
     let dict = Dictionary::global();
-    let frame = crate::enrich::enrich(loaded.frame.clone(), &dict).context("enriching events")?;
-    let mut ev = Events::new(&frame, &dict).context("indexing events")?;
+    let frame = &loaded.frame;
+    let mut ev = Events::new(frame, &dict).context("indexing events")?;
     let analysis = analyse(&mut ev, &opts);
     for value in &analysis.unmatched {
         log::warn!("indicator {value} appears in no event");
@@ -74,7 +74,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
         );
     }
     let report = findings::build(
-        &frame,
+        frame,
         &ev,
         &analysis,
         input_entries(&loaded.inputs),

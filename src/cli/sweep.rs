@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::common::{Bar, GlobalArgs, exit_code};
+use super::common::{Bar, GlobalArgs, WindowArgs, exit_code};
 use crate::report::escape::{for_csv, for_terminal};
 use crate::sweep::{SweepReport, parse_ioc_list, sweep};
 
@@ -36,13 +36,18 @@ pub struct Args {
     /// Output: table, csv or json.
     #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
     pub output: String,
+    /// Time window: a matching line counts when the first time written on it
+    /// falls inside (lines without a readable time always count).
+    #[command(flatten)]
+    pub window: WindowArgs,
 }
 
 /// Runs `sweep`.
 pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
     let iocs = read_iocs(&args)?;
+    let (_, window) = args.window.resolve()?;
     let bar = Bar::new(global, "sweeping");
-    let report = sweep(&args.inputs, &iocs, args.ignore_case, &bar);
+    let report = sweep(&args.inputs, &iocs, args.ignore_case, window, &bar);
     bar.finish();
     let report = report.context("sweeping the evidence")?;
     for input in &report.inputs {
