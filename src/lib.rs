@@ -27,3 +27,4 @@ pub mod scope;
 pub mod source;
 pub mod sweep;
 pub mod time;
+pub mod timing;

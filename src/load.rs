@@ -159,6 +159,7 @@ pub fn load(
     let outcomes: Vec<Mutex<InputOutcome>> = opened.iter().map(|_| Mutex::default()).collect();
     let fanout = Fanout::for_pool();
 
+    let phase = crate::timing::Phase::start("decode and parse");
     rayon::scope(|s| {
         let shared = Shared {
             opts,
@@ -185,6 +186,8 @@ pub fn load(
         .collect();
     let mut pieces = pieces.into_inner().unwrap_or_else(|p| p.into_inner());
     pieces.sort_by_key(|p| (p.input, p.chunk));
+    drop(phase);
+    let _phase = crate::timing::Phase::start("frame assembly");
     finish(&files, &opened, outcomes, pieces, &dict)
 }
 

@@ -169,6 +169,7 @@ pub fn load_evidence(args: &InputArgs, global: &GlobalArgs) -> Result<Loaded> {
     let mut loaded = loaded.context("reading the evidence")?;
     warn_about_inputs(&loaded);
     let frame = std::mem::take(&mut loaded.frame);
+    let _phase = crate::timing::Phase::start("enrich");
     loaded.frame = crate::enrich::enrich(frame, &crate::frame::Dictionary::global())
         .context("enriching events")?;
     Ok(loaded)

@@ -43,6 +43,9 @@ pub struct Args {
     /// Only the edge logs (no gateway, no CloudTrail): for benchmarks.
     #[arg(long)]
     pub edge_only: bool,
+    /// Compress every edge file, with dated names (logrotate dateext).
+    #[arg(long)]
+    pub gzip_all: bool,
     /// Customers of the simulated bank.
     #[arg(long, default_value_t = 5000)]
     pub customers: usize,
@@ -62,6 +65,7 @@ pub fn run(args: Args, _global: &GlobalArgs) -> Result<ExitCode> {
             EdgeFormat::Combined
         },
         edge_only: args.edge_only,
+        gzip_all: args.gzip_all,
         customers: args.customers,
     };
     std::fs::create_dir_all(&args.out)

@@ -15,6 +15,7 @@ use crate::scope::index::Events;
 use crate::scope::queries::QuerySet;
 use crate::scope::{ScopeOptions, analyse};
 use crate::sweep::parse_ioc_list;
+use crate::timing::Phase;
 
 /// Scope an incident: who is affected, what was read, where the attacker
 /// moved, what to revoke.
@@ -62,8 +63,12 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
     let loaded = load_evidence(&args.input, global)?;
     let dict = Dictionary::global();
     let frame = &loaded.frame;
+    let phase = Phase::start("index");
     let mut ev = Events::new(frame, &dict).context("indexing events")?;
+    drop(phase);
+    let phase = Phase::start("detect and pivot");
     let analysis = analyse(&mut ev, &opts);
+    drop(phase);
     for value in &analysis.unmatched {
         log::warn!("indicator {value} appears in no event");
     }
@@ -73,6 +78,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
             ev.text(*ip)
         );
     }
+    let phase = Phase::start("findings");
     let report = findings::build(
         frame,
         &ev,
@@ -82,6 +88,8 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
         &dict,
     )
     .context("answering the scoping questions")?;
+    drop(phase);
+    let _phase = Phase::start("write outputs");
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("creating {}", args.out.display()))?;
     write_outputs(&args, &report, &ev, &analysis.scope.malicious, &loaded)?;

@@ -20,12 +20,10 @@ pub mod client;
 pub mod route;
 pub mod twins;
 
-use std::collections::HashMap;
-
 use polars::prelude::*;
 
 use crate::frame::Dictionary;
-use crate::frame::codes::{Codes, PerCode, column_of};
+use crate::frame::codes::{Codes, PerCode, Values, column_of};
 use crate::frame::columns::{self as c, enriched as e};
 
 /// The columns enrichment reads, as ids and values.
@@ -42,7 +40,7 @@ pub struct Rows<'a> {
     pub user_agent: Codes<'a>,
     pub resource_type: Codes<'a>,
     pub resource_id: Codes<'a>,
-    pub status: Vec<Option<i32>>,
+    pub status: Values<'a, i32>,
     pub read_only: Vec<Option<bool>>,
 }
 
@@ -62,7 +60,7 @@ impl<'a> Rows<'a> {
             user_agent: Codes::of(df, c::USER_AGENT)?,
             resource_type: Codes::of(df, c::RESOURCE_TYPE)?,
             resource_id: Codes::of(df, c::RESOURCE_ID)?,
-            status: df.column(c::STATUS)?.i32()?.iter().collect(),
+            status: Values::of(df.column(c::STATUS)?.i32()?),
             read_only: df.column(c::READ_ONLY)?.bool()?.iter().collect(),
         })
     }
@@ -84,8 +82,9 @@ struct Derived {
     action: Vec<u32>,
     resource_type: Vec<u32>,
     resource_id: Vec<u32>,
-    credential: Vec<u32>,
-    principal: Vec<u32>,
+    /// Only copied when a row changes (a key in a query string, a twin).
+    credential: Option<Vec<u32>>,
+    principal: Option<Vec<u32>>,
     credential_in_query: Vec<bool>,
     is_login: Vec<bool>,
     is_change: Vec<bool>,
@@ -99,7 +98,7 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
         let mut d = derive_columns(&rows, dict);
         let line_format = line_formats(&rows, dict);
         let twins = twins::find(&rows, &line_format);
-        copy_identity(&twins, &mut d);
+        copy_identity(&rows, &twins, &mut d);
         (d, twins)
     };
     let n = frame.height();
@@ -107,10 +106,14 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
         column_of(c::ACTION, derived.action, dict),
         column_of(c::RESOURCE_TYPE, derived.resource_type, dict),
         column_of(c::RESOURCE_ID, derived.resource_id, dict),
-        column_of(c::CREDENTIAL, derived.credential, dict),
-        column_of(c::PRINCIPAL, derived.principal, dict),
     ];
-    for col in replaced {
+    let identity = [
+        derived
+            .credential
+            .map(|v| column_of(c::CREDENTIAL, v, dict)),
+        derived.principal.map(|v| column_of(c::PRINCIPAL, v, dict)),
+    ];
+    for col in replaced.into_iter().chain(identity.into_iter().flatten()) {
         let name = col.name().clone();
         frame.replace(name.as_str(), col)?;
     }
@@ -121,14 +124,25 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
         BooleanChunked::from_slice(e::IS_CHANGE.into(), &derived.is_change).into_column(),
         BooleanChunked::from_slice(e::CREDENTIAL_IN_QUERY.into(), &derived.credential_in_query)
             .into_column(),
-        UInt32Chunked::from_iter_options(e::TWIN.into(), twins.twin.into_iter()).into_column(),
-        BooleanChunked::from_slice(e::DUPLICATE.into(), &twins.duplicate).into_column(),
+        twin_column(twins.twin, n),
+        if twins.duplicate.is_empty() {
+            BooleanChunked::full(e::DUPLICATE.into(), false, n).into_column()
+        } else {
+            BooleanChunked::from_slice(e::DUPLICATE.into(), &twins.duplicate).into_column()
+        },
     ];
     debug_assert!(added.iter().all(|c| c.len() == n));
     for col in added {
         frame.with_column(col)?;
     }
     Ok(frame)
+}
+
+fn twin_column(twin: Vec<Option<u32>>, n: usize) -> Column {
+    if twin.is_empty() {
+        return Series::full_null(e::TWIN.into(), n, &DataType::UInt32).into_column();
+    }
+    UInt32Chunked::from_iter_options(e::TWIN.into(), twin.into_iter()).into_column()
 }
 
 fn line_formats(rows: &Rows<'_>, dict: &Dictionary) -> Vec<bool> {
@@ -149,8 +163,8 @@ fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
         action: rows.action.to_vec(),
         resource_type: rows.resource_type.to_vec(),
         resource_id: rows.resource_id.to_vec(),
-        credential: rows.credential.to_vec(),
-        principal: rows.principal.to_vec(),
+        credential: None,
+        principal: None,
         credential_in_query: vec![false; n],
         is_login: vec![false; n],
         is_change: vec![false; n],
@@ -159,7 +173,7 @@ fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
     let mut routes: PerCode<(u32, u32, u32)> = PerCode::new(dict);
     let mut query_keys: PerCode<(bool, u32)> = PerCode::new(dict);
     let mut families: PerCode<u32> = PerCode::new(dict);
-    let mut actions: HashMap<(u32, u32), (u32, bool, bool)> = HashMap::new();
+    let mut actions: PlHashMap<(u32, u32), (u32, bool, bool)> = PlHashMap::new();
     let mut aws_kinds: PerCode<(bool, bool)> = PerCode::new(dict);
     for row in 0..n {
         let ua = rows.user_agent.get(row);
@@ -199,7 +213,7 @@ fn derive_http(
     d: &mut Derived,
     routes: &mut PerCode<(u32, u32, u32)>,
     query_keys: &mut PerCode<(bool, u32)>,
-    actions: &mut HashMap<(u32, u32), (u32, bool, bool)>,
+    actions: &mut PlHashMap<(u32, u32), (u32, bool, bool)>,
 ) {
     let (route, rtype, rid) = routes.get(path, |p| {
         let info = route::analyse(dict.text(p).unwrap_or(""));
@@ -223,8 +237,12 @@ fn derive_http(
             }
         });
         d.credential_in_query[row] = present;
-        if present && d.credential[row] == Codes::NULL {
-            d.credential[row] = key;
+        let known = d
+            .credential
+            .as_ref()
+            .map_or_else(|| rows.credential.get(row), |v| v[row]);
+        if present && known == Codes::NULL {
+            d.credential.get_or_insert_with(|| rows.credential.to_vec())[row] = key;
         }
     }
     let method = rows.method.get(row);
@@ -348,16 +366,21 @@ fn aws_kind(action: &str) -> (bool, bool) {
 }
 
 /// The gateway's identity goes onto the edge row of the same request.
-fn copy_identity(twins: &twins::Twins, d: &mut Derived) {
+fn copy_identity(rows: &Rows<'_>, twins: &twins::Twins, d: &mut Derived) {
+    if twins.twin.is_empty() {
+        return;
+    }
+    let principal = d.principal.get_or_insert_with(|| rows.principal.to_vec());
+    let credential = d.credential.get_or_insert_with(|| rows.credential.to_vec());
     for (row, other) in twins.twin.iter().enumerate() {
         let Some(other) = other.map(|o| o as usize) else {
             continue;
         };
-        if d.principal[row] == Codes::NULL {
-            d.principal[row] = d.principal[other];
+        if principal[row] == Codes::NULL {
+            principal[row] = principal[other];
         }
-        if d.credential[row] == Codes::NULL {
-            d.credential[row] = d.credential[other];
+        if credential[row] == Codes::NULL {
+            credential[row] = credential[other];
         }
     }
 }

@@ -17,7 +17,8 @@ use crate::frame::codes::Codes;
 pub const TOLERANCE_NS: i64 = 2_000_000_000;
 
 /// Pairs found: `twin[row]` is the other row, `duplicate[row]` marks the
-/// copy that is not counted.
+/// copy that is not counted. Both are empty when the inputs hold only one
+/// kind of log.
 pub struct Twins {
     pub twin: Vec<Option<u32>>,
     pub duplicate: Vec<bool>,
@@ -27,14 +28,18 @@ pub struct Twins {
 /// from a line format (access log) rather than JSON.
 pub fn find(rows: &Rows<'_>, line_format: &[bool]) -> Twins {
     let n = rows.len();
+    let has_both = line_format.iter().any(|&b| b) && line_format.iter().any(|&b| !b);
+    if !has_both {
+        // Nothing can be logged twice: no pairs, and nothing allocated.
+        return Twins {
+            twin: Vec::new(),
+            duplicate: Vec::new(),
+        };
+    }
     let mut twins = Twins {
         twin: vec![None; n],
         duplicate: vec![false; n],
     };
-    let has_both = line_format.iter().any(|&b| b) && line_format.iter().any(|&b| !b);
-    if !has_both {
-        return twins;
-    }
     let gateway = index_json_rows(rows, line_format);
     let mut taken = vec![false; n];
     for (row, &is_edge) in line_format.iter().enumerate() {
@@ -73,7 +78,7 @@ fn index_json_rows(rows: &Rows<'_>, line_format: &[bool]) -> HashMap<[u32; 5], V
 }
 
 fn key_of(rows: &Rows<'_>, row: usize) -> Option<[u32; 5]> {
-    let status = rows.status[row]?;
+    let status = rows.status.get(row)?;
     let (ip, method, path) = (rows.ip.get(row), rows.method.get(row), rows.path.get(row));
     if ip == Codes::NULL || method == Codes::NULL || path == Codes::NULL {
         return None;

@@ -324,15 +324,58 @@ struct CatBuilder {
     last_code: u32,
 }
 
+/// Slots per column in the per-thread cache of dictionary ids: enough for
+/// the values that repeat, small enough to stay in the core's cache.
+const CACHE_SLOTS: usize = 1 << 12;
+
+thread_local! {
+    /// Per thread and column, a direct-mapped cache from value hash to
+    /// dictionary id. The Polars dictionary is a concurrent table shared by
+    /// every parser thread; most values repeat (user agents, routes, busy
+    /// clients), and a local hit skips the shared table altogether. A hit
+    /// is confirmed by comparing the text, so a stale entry only costs a
+    /// miss.
+    static ID_CACHE: std::cell::RefCell<Vec<Vec<(u64, u32)>>> =
+        std::cell::RefCell::new(vec![Vec::new(); Cat::COUNT]);
+}
+
+/// Id of `value` in `dict`, through the per-thread cache of column `col`.
+#[inline]
+fn cached_intern(col: usize, value: &[u8], dict: &Dictionary, scratch: &mut String) -> u32 {
+    use std::hash::BuildHasher;
+    let hash = polars::prelude::PlFixedStateQuality::default().hash_one(value);
+    let slot = hash as usize & (CACHE_SLOTS - 1);
+    ID_CACHE.with_borrow_mut(|caches| {
+        let cache = &mut caches[col];
+        if cache.is_empty() {
+            cache.resize(CACHE_SLOTS, (0, NULL_CODE));
+        }
+        let (h, code) = cache[slot];
+        if h == hash && code != NULL_CODE && dict.text(code).map(str::as_bytes) == Some(value) {
+            return code;
+        }
+        let code = dict.intern(text_of(value, scratch));
+        cache[slot] = (hash, code);
+        code
+    })
+}
+
 impl CatBuilder {
     #[inline]
-    fn push(&mut self, row: usize, value: &[u8], dict: &Dictionary, scratch: &mut String) {
+    fn push(
+        &mut self,
+        col: usize,
+        row: usize,
+        value: &[u8],
+        dict: &Dictionary,
+        scratch: &mut String,
+    ) {
         self.pad(row);
         if !self.codes.is_empty() && self.last == value && self.last_code != NULL_CODE {
             self.codes.push(self.last_code);
             return;
         }
-        let code = dict.intern(text_of(value, scratch));
+        let code = cached_intern(col, value, dict, scratch);
         self.last.clear();
         self.last.extend_from_slice(value);
         self.last_code = code;
@@ -478,9 +521,9 @@ impl EventBuilder {
     /// Appends one event.
     pub fn push(&mut self, ev: &EventRef<'_>) {
         let row = self.ts.len();
-        for (col, value) in self.cats.iter_mut().zip(ev.cats.iter()) {
+        for (i, (col, value)) in self.cats.iter_mut().zip(ev.cats.iter()).enumerate() {
             if let Some(v) = value {
-                col.push(row, v, &self.dict, &mut self.scratch);
+                col.push(i, row, v, &self.dict, &mut self.scratch);
             }
         }
         for (col, value) in self.flags.iter_mut().zip(ev.flags.iter()) {

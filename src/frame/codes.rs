@@ -16,6 +16,8 @@ pub enum Codes<'a> {
     AllNull(usize),
     /// No row is null; the column's own buffer.
     Slice(&'a [u32]),
+    /// The column's own buffer and validity mask.
+    Masked(&'a [u32], &'a polars_arrow::bitmap::Bitmap),
     /// A copy with nulls spelled as [`Codes::NULL`].
     Owned(Vec<u32>),
 }
@@ -37,6 +39,13 @@ impl<'a> Codes<'a> {
                 return Ok(Codes::Slice(slice));
             }
         }
+        if phys.chunks().len() == 1 {
+            if let Some(arr) = phys.downcast_iter().next() {
+                if let Some(validity) = arr.validity() {
+                    return Ok(Codes::Masked(arr.values().as_slice(), validity));
+                }
+            }
+        }
         Ok(Codes::Owned(
             phys.iter().map(|c| c.unwrap_or(NULL_CODE)).collect(),
         ))
@@ -48,6 +57,13 @@ impl<'a> Codes<'a> {
         match self {
             Codes::AllNull(_) => NULL_CODE,
             Codes::Slice(s) => s[row],
+            Codes::Masked(values, validity) => {
+                if validity.get_bit(row) {
+                    values[row]
+                } else {
+                    NULL_CODE
+                }
+            }
             Codes::Owned(v) => v[row],
         }
     }
@@ -57,6 +73,7 @@ impl<'a> Codes<'a> {
         match self {
             Codes::AllNull(n) => *n,
             Codes::Slice(s) => s.len(),
+            Codes::Masked(s, _) => s.len(),
             Codes::Owned(v) => v.len(),
         }
     }
@@ -76,6 +93,7 @@ impl<'a> Codes<'a> {
         match self {
             Codes::AllNull(n) => vec![NULL_CODE; *n],
             Codes::Slice(s) => s.to_vec(),
+            Codes::Masked(..) => (0..self.len()).map(|r| self.get(r)).collect(),
             Codes::Owned(v) => v.clone(),
         }
     }
@@ -115,5 +133,51 @@ impl<T: Clone> PerCode<T> {
             }
             None => f(code),
         }
+    }
+}
+
+/// The values of a numeric column, borrowed from the frame when possible.
+pub enum Values<'a, T: polars_arrow::types::NativeType> {
+    AllNull(usize),
+    Slice(&'a [T]),
+    Masked(&'a [T], &'a polars_arrow::bitmap::Bitmap),
+    Owned(Vec<Option<T>>),
+}
+
+impl<'a, T: polars_arrow::types::NativeType> Values<'a, T> {
+    /// The values of a numeric chunked array.
+    pub fn of<P>(ca: &'a ChunkedArray<P>) -> Values<'a, T>
+    where
+        P: PolarsNumericType<Native = T>,
+    {
+        let len = ca.len();
+        if ca.null_count() == len {
+            return Values::AllNull(len);
+        }
+        if ca.chunks().len() == 1 {
+            if let Some(arr) = ca.downcast_iter().next() {
+                return match arr.validity() {
+                    Some(v) if ca.null_count() > 0 => Values::Masked(arr.values().as_slice(), v),
+                    _ => Values::Slice(arr.values().as_slice()),
+                };
+            }
+        }
+        Values::Owned(ca.iter().collect())
+    }
+
+    /// The value at `row`.
+    #[inline]
+    pub fn get(&self, row: usize) -> Option<T> {
+        match self {
+            Values::AllNull(_) => None,
+            Values::Slice(s) => Some(s[row]),
+            Values::Masked(s, v) => v.get_bit(row).then(|| s[row]),
+            Values::Owned(v) => v[row],
+        }
+    }
+
+    /// Whether every row is null.
+    pub fn is_all_null(&self) -> bool {
+        matches!(self, Values::AllNull(_))
     }
 }

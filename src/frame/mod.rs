@@ -12,6 +12,7 @@ pub mod codes;
 pub mod columns;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 pub use builder::{
     Cat, ChunkColumns, Dictionary, EventBuilder, EventRef, Flag, Outcome, StrColumn,
@@ -31,108 +32,197 @@ pub struct ChunkOrigin {
 }
 
 /// Builds the event frame from parsed chunks, in the order given.
+///
+/// Each column is concatenated once into one contiguous buffer and wrapped
+/// without a further copy; nulls become a validity bitmap. Columns are
+/// built in parallel.
 pub fn assemble(
     mut chunks: Vec<(ChunkOrigin, ChunkColumns)>,
     sources: &[String],
     dict: &Dictionary,
 ) -> PolarsResult<DataFrame> {
     let rows: usize = chunks.iter().map(|(_, c)| c.rows).sum();
-    let mut out: Vec<Column> = Vec::with_capacity(32);
-
-    let ts: Vec<i64> = chunks
-        .iter_mut()
-        .flat_map(|(_, c)| std::mem::take(&mut c.ts))
+    let sizes: Vec<usize> = chunks.iter().map(|(_, c)| c.rows).collect();
+    let source_codes: Vec<u32> = chunks
+        .iter()
+        .map(|(o, _)| dict.intern(&sources[o.source]))
         .collect();
-    out.push(
-        Int64Chunked::from_vec(columns::TS.into(), ts)
-            .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
-            .into_column(),
-    );
-    out.push(constant_codes(
-        columns::SOURCE,
-        &chunks,
-        |o| dict.intern(&sources[o.source]),
-        dict,
-    ));
-    let lines: Vec<u64> = chunks
+    let format_codes: Vec<u32> = chunks.iter().map(|(o, _)| dict.intern(o.format)).collect();
+    let line_bases: Vec<u64> = chunks.iter().map(|(o, _)| o.line_base).collect();
+
+    // Move every column's parts out of the chunks, so columns can be built
+    // on different threads.
+    let ts: Vec<Vec<i64>> = chunks
         .iter_mut()
-        .flat_map(|(o, c)| {
-            let base = o.line_base;
-            std::mem::take(&mut c.line)
-                .into_iter()
-                .map(move |l| l + base)
+        .map(|(_, c)| std::mem::take(&mut c.ts))
+        .collect();
+    let line: Vec<Vec<u64>> = chunks
+        .iter_mut()
+        .map(|(_, c)| std::mem::take(&mut c.line))
+        .collect();
+    let status: Vec<Vec<i32>> = chunks
+        .iter_mut()
+        .map(|(_, c)| std::mem::take(&mut c.status))
+        .collect();
+    let bytes: Vec<Vec<u64>> = chunks
+        .iter_mut()
+        .map(|(_, c)| std::mem::take(&mut c.bytes))
+        .collect();
+    let request_ids: Vec<StrColumn> = chunks
+        .iter_mut()
+        .map(|(_, c)| std::mem::take(&mut c.request_id))
+        .collect();
+    let cats: Vec<Vec<Vec<u32>>> = (0..Cat::COUNT)
+        .map(|i| {
+            chunks
+                .iter_mut()
+                .map(|(_, c)| std::mem::take(&mut c.cats[i]))
+                .collect()
         })
         .collect();
-    out.push(UInt64Chunked::from_vec(columns::LINE.into(), lines).into_column());
-    out.push(constant_codes(
-        columns::FORMAT,
-        &chunks,
-        |o| dict.intern(o.format),
-        dict,
-    ));
+    let flags: Vec<Vec<Vec<u8>>> = (0..Flag::ALL.len())
+        .map(|i| {
+            chunks
+                .iter_mut()
+                .map(|(_, c)| std::mem::take(&mut c.flags[i]))
+                .collect()
+        })
+        .collect();
+    drop(chunks);
 
-    for cat in Cat::ALL {
-        out.push(categorical(cat, rows, &mut chunks, dict));
+    type Job<'a> = Box<dyn FnOnce() -> Column + Send + 'a>;
+    let mut jobs: Vec<Job<'_>> = vec![
+        Box::new(|| {
+            let ts = concat(ts, &sizes, 0);
+            Int64Chunked::from_vec(columns::TS.into(), ts)
+                .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
+                .into_column()
+        }),
+        Box::new(|| categorical_from_codes(columns::SOURCE, repeat(&source_codes, &sizes), dict)),
+        Box::new(|| {
+            let mut all = Vec::with_capacity(rows);
+            for (part, base) in line.into_iter().zip(&line_bases) {
+                all.extend(part.into_iter().map(|l| l + base));
+            }
+            UInt64Chunked::from_vec(columns::LINE.into(), all).into_column()
+        }),
+        Box::new(|| categorical_from_codes(columns::FORMAT, repeat(&format_codes, &sizes), dict)),
+    ];
+    let mut cat_jobs: Vec<Option<Job<'_>>> = Vec::new();
+    for (cat, parts) in Cat::ALL.into_iter().zip(cats) {
+        let sizes = &sizes;
+        cat_jobs.push(Some(Box::new(move || {
+            categorical(cat, rows, parts, sizes, dict)
+        })));
+    }
+    let mut status = Some(status);
+    let mut bytes = Some(bytes);
+    let mut request_ids = Some(request_ids);
+    for (cat, job) in Cat::ALL.into_iter().zip(cat_jobs.iter_mut()) {
+        if let Some(j) = job.take() {
+            jobs.push(j);
+        }
+        let sizes = &sizes;
         if cat == Cat::Query {
-            out.push(status_column(rows, &mut chunks));
+            let parts = status.take().unwrap_or_default();
+            jobs.push(Box::new(move || {
+                nullable(columns::STATUS, parts, sizes, NULL_STATUS).into_column::<Int32Type>()
+            }));
         }
         if cat == Cat::Outcome {
-            out.push(bytes_column(rows, &mut chunks));
+            let parts = bytes.take().unwrap_or_default();
+            jobs.push(Box::new(move || {
+                nullable(columns::BYTES, parts, sizes, NULL_BYTES).into_column::<UInt64Type>()
+            }));
         }
         if cat == Cat::Referer {
-            out.push(request_id_column(rows, &mut chunks));
+            let parts = request_ids.take().unwrap_or_default();
+            jobs.push(Box::new(move || request_id_column(parts, sizes)));
         }
     }
-    for flag in Flag::ALL {
-        out.push(flag_column(flag, rows, &mut chunks));
+    for (flag, parts) in Flag::ALL.into_iter().zip(flags) {
+        let sizes = &sizes;
+        jobs.push(Box::new(move || flag_column(flag, parts, sizes)));
     }
+    let out: Vec<Column> = jobs.into_par_iter().map(|job| job()).collect();
     DataFrame::new(rows, out)
 }
 
-/// A categorical column whose value is the same for a whole chunk.
-fn constant_codes(
-    name: &str,
-    chunks: &[(ChunkOrigin, ChunkColumns)],
-    code_of: impl Fn(&ChunkOrigin) -> u32,
-    dict: &Dictionary,
-) -> Column {
-    let mut codes = Vec::with_capacity(chunks.iter().map(|(_, c)| c.rows).sum());
-    for (origin, c) in chunks {
-        let code = code_of(origin);
-        codes.resize(codes.len() + c.rows, code);
+/// Concatenates parts, filling parts that were never set with `null`.
+fn concat<T: Copy>(parts: Vec<Vec<T>>, sizes: &[usize], null: T) -> Vec<T> {
+    let mut out = Vec::with_capacity(sizes.iter().sum());
+    for (part, &n) in parts.into_iter().zip(sizes) {
+        if part.is_empty() {
+            out.resize(out.len() + n, null);
+        } else {
+            out.extend_from_slice(&part);
+        }
     }
-    categorical_from_codes(name, codes, dict)
+    out
+}
+
+/// One value per chunk, repeated over the chunk's rows.
+fn repeat(values: &[u32], sizes: &[usize]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(sizes.iter().sum());
+    for (&v, &n) in values.iter().zip(sizes) {
+        out.resize(out.len() + n, v);
+    }
+    out
+}
+
+/// A primitive array whose `null` sentinels become a validity mask.
+struct Nullable<T: polars_arrow::types::NativeType> {
+    name: &'static str,
+    array: polars_arrow::array::PrimitiveArray<T>,
+}
+
+impl<T: polars_arrow::types::NativeType> Nullable<T> {
+    fn into_column<P>(self) -> Column
+    where
+        P: PolarsNumericType<Native = T>,
+    {
+        ChunkedArray::<P>::with_chunk(self.name.into(), self.array).into_column()
+    }
+}
+
+fn nullable<T: polars_arrow::types::NativeType + PartialEq>(
+    name: &'static str,
+    parts: Vec<Vec<T>>,
+    sizes: &[usize],
+    null: T,
+) -> Nullable<T> {
+    Nullable {
+        name,
+        array: with_nulls(concat(parts, sizes, null), null),
+    }
+}
+
+fn with_nulls<T: polars_arrow::types::NativeType + PartialEq>(
+    values: Vec<T>,
+    null: T,
+) -> polars_arrow::array::PrimitiveArray<T> {
+    let validity = values.contains(&null).then(|| {
+        polars_arrow::bitmap::Bitmap::from_trusted_len_iter(values.iter().map(|v| *v != null))
+    });
+    polars_arrow::array::PrimitiveArray::from_vec(values).with_validity(validity)
 }
 
 fn categorical(
     cat: Cat,
     rows: usize,
-    chunks: &mut [(ChunkOrigin, ChunkColumns)],
+    parts: Vec<Vec<u32>>,
+    sizes: &[usize],
     dict: &Dictionary,
 ) -> Column {
-    let idx = cat as usize;
-    if chunks.iter().all(|(_, c)| c.cats[idx].is_empty()) {
+    if parts.iter().all(Vec::is_empty) {
         // Never set in any chunk: all nulls, with no codes to copy.
         return Series::full_null(cat.name().into(), rows, dict.dtype()).into_column();
     }
-    let codes = gather(
-        rows,
-        chunks,
-        |c| std::mem::take(&mut c.cats[idx]),
-        NULL_CODE,
-    );
-    categorical_from_codes(cat.name(), codes, dict)
+    categorical_from_codes(cat.name(), concat(parts, sizes, NULL_CODE), dict)
 }
 
 pub(crate) fn categorical_from_codes(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
-    let phys = if codes.contains(&NULL_CODE) {
-        UInt32Chunked::from_iter_options(
-            name.into(),
-            codes.iter().map(|&c| (c != NULL_CODE).then_some(c)),
-        )
-    } else {
-        UInt32Chunked::from_vec(name.into(), codes)
-    };
+    let phys = UInt32Chunked::with_chunk(name.into(), with_nulls(codes, NULL_CODE));
     // SAFETY: every code was handed out by `dict`, whose mapping is the one
     // in `dict.dtype()`, and nulls are masked above.
     let cats =
@@ -140,31 +230,12 @@ pub(crate) fn categorical_from_codes(name: &str, codes: Vec<u32>, dict: &Diction
     cats.into_series().into_column()
 }
 
-fn status_column(rows: usize, chunks: &mut [(ChunkOrigin, ChunkColumns)]) -> Column {
-    let values = gather(rows, chunks, |c| std::mem::take(&mut c.status), NULL_STATUS);
-    Int32Chunked::from_iter_options(
-        columns::STATUS.into(),
-        values.iter().map(|&v| (v != NULL_STATUS).then_some(v)),
-    )
-    .into_column()
-}
-
-fn bytes_column(rows: usize, chunks: &mut [(ChunkOrigin, ChunkColumns)]) -> Column {
-    let values = gather(rows, chunks, |c| std::mem::take(&mut c.bytes), NULL_BYTES);
-    UInt64Chunked::from_iter_options(
-        columns::BYTES.into(),
-        values.iter().map(|&v| (v != NULL_BYTES).then_some(v)),
-    )
-    .into_column()
-}
-
-fn flag_column(flag: Flag, rows: usize, chunks: &mut [(ChunkOrigin, ChunkColumns)]) -> Column {
-    let values = gather(
-        rows,
-        chunks,
-        |c| std::mem::take(&mut c.flags[flag as usize]),
-        NULL_BOOL,
-    );
+fn flag_column(flag: Flag, parts: Vec<Vec<u8>>, sizes: &[usize]) -> Column {
+    let rows = sizes.iter().sum();
+    if parts.iter().all(Vec::is_empty) {
+        return Series::full_null(flag.name().into(), rows, &DataType::Boolean).into_column();
+    }
+    let values = concat(parts, sizes, NULL_BOOL);
     BooleanChunked::from_iter_options(
         flag.name().into(),
         values.iter().map(|&v| (v != NULL_BOOL).then_some(v == 1)),
@@ -172,37 +243,16 @@ fn flag_column(flag: Flag, rows: usize, chunks: &mut [(ChunkOrigin, ChunkColumns
     .into_column()
 }
 
-fn request_id_column(rows: usize, chunks: &mut [(ChunkOrigin, ChunkColumns)]) -> Column {
-    let iter = chunks.iter().flat_map(|(_, c)| {
-        let col = &c.request_id;
-        (0..c.rows).map(move |row| if col.is_empty() { None } else { col.value(row) })
+fn request_id_column(parts: Vec<StrColumn>, sizes: &[usize]) -> Column {
+    let rows: usize = sizes.iter().sum();
+    if parts.iter().all(StrColumn::is_empty) {
+        return Series::full_null(columns::REQUEST_ID.into(), rows, &DataType::String)
+            .into_column();
+    }
+    let iter = parts.iter().zip(sizes).flat_map(|(col, &n)| {
+        (0..n).map(move |row| if col.is_empty() { None } else { col.value(row) })
     });
-    let out = StringChunked::from_iter_options(columns::REQUEST_ID.into(), iter);
-    debug_assert_eq!(out.len(), rows);
-    for (_, c) in chunks.iter_mut() {
-        c.request_id = StrColumn::default();
-    }
-    out.into_column()
-}
-
-/// Concatenates one numeric column over chunks, filling chunks that never
-/// set it with `null`.
-fn gather<T: Copy>(
-    rows: usize,
-    chunks: &mut [(ChunkOrigin, ChunkColumns)],
-    take: impl Fn(&mut ChunkColumns) -> Vec<T>,
-    null: T,
-) -> Vec<T> {
-    let mut out = Vec::with_capacity(rows);
-    for (_, c) in chunks.iter_mut() {
-        let part = take(c);
-        if part.is_empty() {
-            out.resize(out.len() + c.rows, null);
-        } else {
-            out.extend_from_slice(&part);
-        }
-    }
-    out
+    StringChunked::from_iter_options(columns::REQUEST_ID.into(), iter).into_column()
 }
 
 /// The frame as SQL sees it: categorical columns read as plain strings, so

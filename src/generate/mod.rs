@@ -64,6 +64,9 @@ pub struct GenerateConfig {
     pub edge_format: EdgeFormat,
     /// Write only the edge logs (for throughput benchmarks).
     pub edge_only: bool,
+    /// Compress every edge file (dated names, as logrotate's `dateext`
+    /// writes them) instead of keeping the newest two plain.
+    pub gzip_all: bool,
     /// Customers of the bank.
     pub customers: usize,
 }
@@ -78,6 +81,7 @@ impl Default for GenerateConfig {
             edge_files: None,
             edge_format: EdgeFormat::Combined,
             edge_only: false,
+            gzip_all: false,
             customers: 5_000,
         }
     }
@@ -256,7 +260,7 @@ pub struct Summary {
 }
 
 /// Average length of an edge line, used to turn a size into a rate.
-const AVG_EDGE_LINE: u64 = 235;
+const AVG_EDGE_LINE: u64 = 182;
 
 /// Builds the scenario for `cfg`.
 pub fn scenario(cfg: &GenerateConfig) -> Result<Scenario, GenerateError> {

@@ -90,11 +90,14 @@ pub fn write_all(
 }
 
 /// Name of rotated edge file `i` of `n` (0 is the oldest).
-fn edge_name(i: i64, n: i64, format: EdgeFormat) -> String {
+fn edge_name(i: i64, n: i64, format: EdgeFormat, gzip_all: Option<i64>) -> String {
     let base = match format {
         EdgeFormat::Combined => "access.log",
         EdgeFormat::Json => "access.json.log",
     };
+    if let Some(start) = gzip_all {
+        return format!("{base}-{}.gz", stamp(start)[..11].replace('T', ""));
+    }
     match n - 1 - i {
         0 => base.to_string(),
         1 => format!("{base}.1"),
@@ -155,8 +158,13 @@ fn write_span(
     to: i64,
 ) -> Result<SpanOutput, GenerateError> {
     let mut o = SpanOutput::default();
-    let edge_path = out.join("edge").join(edge_name(i, n, cfg.edge_format));
-    let gzip_edge = n - 1 - i >= 2;
+    let edge_path = out.join("edge").join(edge_name(
+        i,
+        n,
+        cfg.edge_format,
+        cfg.gzip_all.then_some(from),
+    ));
+    let gzip_edge = cfg.gzip_all || n - 1 - i >= 2;
     let multi_member = gzip_edge && i == 0;
     let mut edge = Sink::create(&edge_path, gzip_edge)?;
     let gw_path = out

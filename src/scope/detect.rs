@@ -751,11 +751,11 @@ fn bulk_access(ev: &mut Events<'_>) -> Vec<Detection> {
             let hour = ev.ts[r].div_euclid(HOUR);
             match hours.last_mut() {
                 Some(h) if h.0 == hour => {
-                    h.1 += ev.bytes[r];
+                    h.1 += ev.bytes_of(r);
                     h.2 += 1;
                     h.3.push(row);
                 }
-                _ => hours.push((hour, ev.bytes[r], 1, vec![row])),
+                _ => hours.push((hour, ev.bytes_of(r), 1, vec![row])),
             }
         }
         let (mut max_bytes, mut max_reads) = (0u64, 0u64);

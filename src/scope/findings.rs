@@ -220,8 +220,14 @@ pub fn build<'a>(
     dict: &Dictionary,
 ) -> PolarsResult<Report<'a>> {
     let scoped = with_scope_columns(frame, ev, analysis, dict)?;
-    let table = || sql_view(scoped.clone());
-    let run = |q| queries.run(q, table());
+    // The scoping queries all start from `WHERE malicious`: run them over
+    // the attacker's rows only, which gives the same answers without
+    // casting millions of benign rows to text. The hardening queries look
+    // at everything.
+    let mask = BooleanChunked::from_slice("malicious".into(), &analysis.scope.malicious);
+    let attacker_rows = scoped.filter(&mask)?;
+    let run = |q| queries.run(q, sql_view(attacker_rows.clone()));
+    let run_all = |q| queries.run(q, sql_view(scoped.clone()));
     let malicious = &analysis.scope.malicious;
     let counted: Vec<usize> = ev
         .order
@@ -230,7 +236,7 @@ pub fn build<'a>(
         .filter(|&r| malicious[r] && !ev.duplicate[r])
         .collect();
     // A request logged twice happened when the first log saw it.
-    let request_time = |r: usize| ev.twin[r].map_or(ev.ts[r], |t| ev.ts[r].min(ev.ts[t as usize]));
+    let request_time = |r: usize| ev.twin_of(r).map_or(ev.ts[r], |t| ev.ts[r].min(ev.ts[t]));
     let first_event = counted.iter().map(|&r| request_time(r)).min();
     let last_event = counted.iter().map(|&r| request_time(r)).max();
     let findings = Findings {
@@ -260,8 +266,8 @@ pub fn build<'a>(
         hardening: hardening(
             ev,
             analysis,
-            &run(queries::KEYS_IN_QUERY_STRINGS)?,
-            &run(queries::LOGINS_WITHOUT_MFA)?,
+            &run_all(queries::KEYS_IN_QUERY_STRINGS)?,
+            &run_all(queries::LOGINS_WITHOUT_MFA)?,
         )?,
         shared_addresses: analysis
             .scope
@@ -299,15 +305,24 @@ fn with_scope_columns(
     let compromised: Vec<bool> = (0..n)
         .map(|r| after(&scope.credentials, ev.credential.get(r), r))
         .collect();
-    let twin_source: Vec<u32> = ev
-        .twin
-        .iter()
-        .map(|t| t.map_or(Codes::NULL, |t| ev.source.get(t as usize)))
-        .collect();
-    let twin_line = UInt64Chunked::from_iter_options(
-        columns::TWIN_LINE.into(),
-        ev.twin.iter().map(|t| t.map(|t| ev.line[t as usize])),
-    );
+    let (twin_source, twin_line) = if ev.has_twins() {
+        let sources: Vec<u32> = (0..n)
+            .map(|r| ev.twin_of(r).map_or(Codes::NULL, |t| ev.source.get(t)))
+            .collect();
+        let lines = UInt64Chunked::from_iter_options(
+            columns::TWIN_LINE.into(),
+            (0..n).map(|r| ev.twin_of(r).map(|t| ev.line[t])),
+        );
+        (
+            column_of(columns::TWIN_SOURCE, sources, dict),
+            lines.into_column(),
+        )
+    } else {
+        (
+            Series::full_null(columns::TWIN_SOURCE.into(), n, dict.dtype()).into_column(),
+            Series::full_null(columns::TWIN_LINE.into(), n, &DataType::UInt64).into_column(),
+        )
+    };
     let mut out = frame.clone();
     out.with_column(
         BooleanChunked::from_slice(columns::MALICIOUS.into(), &scope.malicious).into_column(),
@@ -319,8 +334,8 @@ fn with_scope_columns(
         BooleanChunked::from_slice(columns::COMPROMISED_CREDENTIAL.into(), &compromised)
             .into_column(),
     )?;
-    out.with_column(column_of(columns::TWIN_SOURCE, twin_source, dict))?;
-    out.with_column(twin_line.into_column())?;
+    out.with_column(twin_source)?;
+    out.with_column(twin_line)?;
     Ok(out)
 }
 
@@ -330,8 +345,8 @@ pub fn evidence(ev: &Events<'_>, rows: impl IntoIterator<Item = usize>) -> Vec<E
     let mut out = Vec::new();
     for r in rows.into_iter().take(EVIDENCE_ROWS) {
         out.push(cite(ev, r));
-        if let Some(t) = ev.twin[r] {
-            out.push(cite(ev, t as usize));
+        if let Some(t) = ev.twin_of(r) {
+            out.push(cite(ev, t));
         }
     }
     out
@@ -742,7 +757,10 @@ fn hardening(
         .iter()
         .filter(|d| d.rule == "enumeration")
     {
-        let throttled = d.rows.iter().any(|&r| ev.status[r as usize] == Some(429));
+        let throttled = d
+            .rows
+            .iter()
+            .any(|&r| ev.status.get(r as usize) == Some(429));
         if !throttled {
             let route = d
                 .rows
@@ -834,7 +852,7 @@ fn over_broad_keys(ev: &Events<'_>, analysis: &Analysis) -> Vec<Hardening> {
             .map(|&r| r as usize)
             .filter(|&r| malicious[r] && ev.succeeded(r))
             .collect();
-        let reads = rows.iter().any(|&r| ev.is_read(r) && ev.bytes[r] > 0);
+        let reads = rows.iter().any(|&r| ev.is_read(r) && ev.bytes_of(r) > 0);
         let identity_changes: BTreeSet<&str> = rows
             .iter()
             .filter(|&&r| ev.is_change[r] && super::detect::is_sensitive(ev, r))
@@ -845,7 +863,7 @@ fn over_broad_keys(ev: &Events<'_>, analysis: &Analysis) -> Vec<Hardening> {
             let read_bytes: u64 = rows
                 .iter()
                 .filter(|&&r| ev.is_read(r))
-                .map(|&r| ev.bytes[r])
+                .map(|&r| ev.bytes_of(r))
                 .sum();
             out.push(Hardening {
                 issue: "over-broad credential".into(),

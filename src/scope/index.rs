@@ -7,10 +7,11 @@
 //! row lists built once, instead of filtering the frame each time.
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::enrich::client::Family;
 use crate::frame::Dictionary;
-use crate::frame::codes::Codes;
+use crate::frame::codes::{Codes, Values};
 use crate::frame::columns::{self as c, enriched as e};
 use crate::parse::combined::is_public;
 
@@ -74,15 +75,15 @@ pub struct Events<'a> {
     pub resource_id: Codes<'a>,
     pub family: Codes<'a>,
     pub outcome: Codes<'a>,
-    pub status: Vec<Option<i32>>,
-    pub bytes: Vec<u64>,
+    pub status: Values<'a, i32>,
+    pub bytes: Values<'a, u64>,
     pub mfa: Vec<Option<bool>>,
     pub read_only: Vec<Option<bool>>,
     pub instance: Vec<bool>,
     pub is_login: Vec<bool>,
     pub is_change: Vec<bool>,
     pub duplicate: Vec<bool>,
-    pub twin: Vec<Option<u32>>,
+    pub twin: Values<'a, u32>,
     /// Every row, oldest first (ties in frame order).
     pub order: Vec<u32>,
     pub by_ip: Groups,
@@ -108,7 +109,7 @@ impl<'a> Events<'a> {
     pub fn new(df: &'a DataFrame, dict: &'a Dictionary) -> PolarsResult<Events<'a>> {
         let ts = df.column(c::TS)?.datetime()?.physical().cont_slice()?;
         let mut order: Vec<u32> = (0..ts.len() as u32).collect();
-        order.sort_by_key(|&r| (ts[r as usize], r));
+        order.par_sort_unstable_by_key(|&r| (ts[r as usize], r));
         let ids = dict.len();
         let ip = Codes::of(df, c::IP)?;
         let credential = Codes::of(df, c::CREDENTIAL)?;
@@ -134,20 +135,15 @@ impl<'a> Events<'a> {
             resource_id: Codes::of(df, c::RESOURCE_ID)?,
             family: Codes::of(df, e::CLIENT_FAMILY)?,
             outcome: Codes::of(df, c::OUTCOME)?,
-            status: df.column(c::STATUS)?.i32()?.iter().collect(),
-            bytes: df
-                .column(c::BYTES)?
-                .u64()?
-                .iter()
-                .map(|b| b.unwrap_or(0))
-                .collect(),
+            status: Values::of(df.column(c::STATUS)?.i32()?),
+            bytes: Values::of(df.column(c::BYTES)?.u64()?),
             mfa: df.column(c::MFA)?.bool()?.iter().collect(),
             read_only: df.column(c::READ_ONLY)?.bool()?.iter().collect(),
             instance: bools(df, c::INSTANCE_CREDENTIAL)?,
             is_login: bools(df, e::IS_LOGIN)?,
             is_change: bools(df, e::IS_CHANGE)?,
             duplicate: bools(df, e::DUPLICATE)?,
-            twin: df.column(e::TWIN)?.u32()?.iter().collect(),
+            twin: Values::of(df.column(e::TWIN)?.u32()?),
             order,
             by_ip,
             by_credential,
@@ -180,6 +176,23 @@ impl<'a> Events<'a> {
         let mut v: Vec<u32> = codes.into_iter().collect();
         v.sort_by(|a, b| self.text(*a).cmp(self.text(*b)).then(a.cmp(b)));
         v
+    }
+
+    /// Response bytes of a row (0 when not logged).
+    #[inline]
+    pub fn bytes_of(&self, r: usize) -> u64 {
+        self.bytes.get(r).unwrap_or(0)
+    }
+
+    /// The other log line of the same request.
+    #[inline]
+    pub fn twin_of(&self, r: usize) -> Option<usize> {
+        self.twin.get(r).map(|t| t as usize)
+    }
+
+    /// Whether any request was logged twice.
+    pub fn has_twins(&self) -> bool {
+        !self.twin.is_all_null()
     }
 
     /// Whether the row's outcome is success.

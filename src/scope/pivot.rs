@@ -342,8 +342,8 @@ impl Walk<'_, '_> {
             }
         }
         for r in 0..malicious.len() {
-            if let Some(t) = ev.twin[r] {
-                if malicious[t as usize] {
+            if let Some(t) = ev.twin_of(r) {
+                if malicious[t] {
                     malicious[r] = true;
                 }
             }
