@@ -46,6 +46,9 @@ pub struct Args {
     /// Compress every edge file, with dated names (logrotate dateext).
     #[arg(long)]
     pub gzip_all: bool,
+    /// Log the authenticated principal as `$remote_user` in edge logs.
+    #[arg(long)]
+    pub edge_user: bool,
     /// Customers of the simulated bank.
     #[arg(long, default_value_t = 5000)]
     pub customers: usize,
@@ -66,6 +69,7 @@ pub fn run(args: Args, _global: &GlobalArgs) -> Result<ExitCode> {
         },
         edge_only: args.edge_only,
         gzip_all: args.gzip_all,
+        edge_user: args.edge_user,
         customers: args.customers,
     };
     std::fs::create_dir_all(&args.out)

@@ -23,17 +23,12 @@ use crate::report::tabular::{write_csv, write_json, write_table};
 pub struct Args {
     #[command(flatten)]
     pub input: InputArgs,
-    /// The SQL text.
-    #[arg(
-        long,
-        value_name = "SQL",
-        required_unless_present = "file",
-        conflicts_with = "file"
-    )]
-    pub sql: Option<String>,
-    /// A file holding the SQL (see queries/).
+    /// SQL text (repeatable: every query runs over one parse).
+    #[arg(long, value_name = "SQL", required_unless_present = "file")]
+    pub sql: Vec<String>,
+    /// A file holding SQL, e.g. from queries/ (repeatable).
     #[arg(long, value_name = "FILE")]
-    pub file: Option<PathBuf>,
+    pub file: Vec<PathBuf>,
     /// Output: table, csv or json (one object per line).
     #[arg(long, default_value = "table", value_parser = ["table", "csv", "json"])]
     pub output: String,
@@ -41,23 +36,30 @@ pub struct Args {
 
 /// Runs `query`.
 pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
-    let sql = match (&args.sql, &args.file) {
-        (Some(sql), _) => sql.clone(),
-        (None, Some(path)) => {
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
-        }
-        (None, None) => unreachable!("clap requires --sql or --file"),
-    };
+    let mut queries = args.sql.clone();
+    for path in &args.file {
+        queries.push(
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?,
+        );
+    }
     // Check the SQL against the schema before reading any evidence.
-    let empty = crate::frame::empty(&crate::frame::Dictionary::global())?;
-    run_sql(empty, &sql)?;
+    let dict = crate::frame::Dictionary::global();
+    let empty = crate::enrich::enrich(crate::frame::empty(&dict)?, &dict)?;
+    for sql in &queries {
+        run_sql(empty.clone(), sql)?;
+    }
     let loaded = load_evidence(&args.input, global)?;
-    let result = run_sql(loaded.frame.clone(), &sql)?;
     let mut out = std::io::stdout().lock();
-    match args.output.as_str() {
-        "csv" => write_csv(&mut out, &result)?,
-        "json" => write_json(&mut out, &result)?,
-        _ => write_table(&mut out, &result)?,
+    for (i, sql) in queries.iter().enumerate() {
+        let result = run_sql(loaded.frame.clone(), sql)?;
+        if i > 0 {
+            writeln!(out)?;
+        }
+        match args.output.as_str() {
+            "csv" => write_csv(&mut out, &result)?,
+            "json" => write_json(&mut out, &result)?,
+            _ => write_table(&mut out, &result)?,
+        }
     }
     out.flush()?;
     Ok(exit_code(loaded.is_incomplete()))

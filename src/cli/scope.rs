@@ -94,6 +94,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
         .with_context(|| format!("creating {}", args.out.display()))?;
     write_outputs(&args, &report, &ev, &analysis.scope.malicious, &loaded)?;
     print_summary(&report)?;
+    print_outputs(&args.out);
     Ok(exit_code(loaded.is_incomplete()))
 }
 
@@ -170,4 +171,12 @@ fn print_summary(report: &Report<'_>) -> Result<()> {
         writeln!(out, "{}", crate::report::escape::for_terminal(&line))?;
     }
     Ok(())
+}
+
+/// Tells where the outputs went (stderr: stdout carries results only).
+fn print_outputs(dir: &Path) {
+    log::info!(
+        "wrote findings.json, timeline.csv, timeline.jsonl, notify.csv, containment.md, report.md, report.html and rejects.jsonl to {}",
+        dir.display()
+    );
 }

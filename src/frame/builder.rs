@@ -325,8 +325,9 @@ struct CatBuilder {
 }
 
 /// Slots per column in the per-thread cache of dictionary ids: enough for
-/// the values that repeat, small enough to stay in the core's cache.
-const CACHE_SLOTS: usize = 1 << 12;
+/// the busy addresses, accounts and paths of a large log (4 MiB per column
+/// in use, per thread).
+const CACHE_SLOTS: usize = 1 << 18;
 
 thread_local! {
     /// Per thread and column, a direct-mapped cache from value hash to

@@ -67,6 +67,8 @@ pub struct GenerateConfig {
     /// Compress every edge file (dated names, as logrotate's `dateext`
     /// writes them) instead of keeping the newest two plain.
     pub gzip_all: bool,
+    /// Write the authenticated principal as `$remote_user` in edge logs.
+    pub edge_user: bool,
     /// Customers of the bank.
     pub customers: usize,
 }
@@ -82,6 +84,7 @@ impl Default for GenerateConfig {
             edge_format: EdgeFormat::Combined,
             edge_only: false,
             gzip_all: false,
+            edge_user: false,
             customers: 5_000,
         }
     }

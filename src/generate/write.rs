@@ -192,9 +192,10 @@ fn write_span(
         reqs.sort_by(|a, b| (a.ts, &a.ip, &a.path).cmp(&(b.ts, &b.ip, &b.path)));
         for r in &reqs {
             line.clear();
-            match cfg.edge_format {
-                EdgeFormat::Combined => combined_line(r, &mut line),
-                EdgeFormat::Json => nginx_json_line(r, &mut line),
+            match (cfg.edge_format, cfg.edge_user) {
+                (EdgeFormat::Combined, false) => combined_line(r, &mut line),
+                (EdgeFormat::Combined, true) => combined_line_with_user(r, &mut line),
+                (EdgeFormat::Json, _) => nginx_json_line(r, &mut line),
             }
             edge.writer()
                 .write_all(line.as_bytes())
@@ -279,9 +280,19 @@ fn target(r: &Request) -> String {
 
 /// One nginx `combined` line.
 pub fn combined_line(r: &Request, out: &mut String) {
+    combined(r, "-", out);
+}
+
+/// One `combined` line whose `$remote_user` is the authenticated principal,
+/// as an edge that authenticates (basic auth, `auth_request`) logs it.
+pub fn combined_line_with_user(r: &Request, out: &mut String) {
+    combined(r, r.principal.as_deref().unwrap_or("-"), out);
+}
+
+fn combined(r: &Request, user: &str, out: &mut String) {
     let _ = writeln!(
         out,
-        "{} - - [{}] \"{} {} HTTP/1.1\" {} {} \"{}\" \"{}\"",
+        "{} - {user} [{}] \"{} {} HTTP/1.1\" {} {} \"{}\" \"{}\"",
         r.ip,
         clf_time(r.ts),
         r.method,

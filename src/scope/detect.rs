@@ -261,6 +261,7 @@ struct History {
     ips: HashSet<u32>,
     families: HashSet<u32>,
     mfa_logins: bool,
+    last: (u32, u32),
 }
 
 impl History {
@@ -276,9 +277,15 @@ impl History {
         if !ev.succeeded(r) {
             return;
         }
-        self.ips.insert(ev.ip.get(r));
-        if ev.family.get(r) != Codes::NULL {
-            self.families.insert(ev.family.get(r));
+        // Consecutive rows mostly repeat the address and client: skip the
+        // set when nothing changed.
+        let (ip, family) = (ev.ip.get(r), ev.family.get(r));
+        if self.ips.is_empty() || self.last != (ip, family) {
+            self.ips.insert(ip);
+            if family != Codes::NULL {
+                self.families.insert(family);
+            }
+            self.last = (ip, family);
         }
         if ev.is_login[r] && ev.succeeded(r) && ev.mfa[r] == Some(true) {
             self.mfa_logins = true;
@@ -286,20 +293,15 @@ impl History {
     }
 }
 
-/// Distinct entity ids of a column, in first-seen order.
-fn entities(codes: &Codes<'_>, ev: &Events<'_>) -> Vec<u32> {
-    let mut seen = HashSet::new();
-    ev.order
-        .iter()
-        .map(|&r| codes.get(r as usize))
-        .filter(|&c| c != Codes::NULL && seen.insert(c))
-        .collect()
+/// Entities of a grouping, in first-seen order.
+fn entities(groups: &super::index::Groups, ev: &Events<'_>) -> Vec<u32> {
+    groups.entities(&ev.rank)
 }
 
 /// Successful logins from an address the principal never used.
 fn new_ip_logins(ev: &mut Events<'_>, spraying: &HashSet<u32>) -> Vec<Detection> {
     let mut out = Vec::new();
-    for p in entities(&ev.principal, ev) {
+    for p in entities(&ev.by_principal, ev) {
         let rows: Vec<u32> = ev.by_principal.of(p).to_vec();
         let mut hist = History::default();
         let mut reported: HashSet<u32> = HashSet::new();
@@ -387,7 +389,7 @@ fn new_ip_login(
 /// Keys used from an address they never used.
 fn credential_new_ips(ev: &mut Events<'_>) -> Vec<Detection> {
     let mut out = Vec::new();
-    for cred in entities(&ev.credential, ev) {
+    for cred in entities(&ev.by_credential, ev) {
         let rows: Vec<u32> = ev.by_credential.of(cred).to_vec();
         let mut hist = History::default();
         let mut reported: HashSet<u32> = HashSet::new();
@@ -446,7 +448,7 @@ fn credential_new_ips(ev: &mut Events<'_>) -> Vec<Detection> {
 fn parallel_ips(ev: &mut Events<'_>) -> Vec<Detection> {
     const GAP: i64 = 30 * MINUTE;
     let mut out = Vec::new();
-    for cred in entities(&ev.credential, ev) {
+    for cred in entities(&ev.by_credential, ev) {
         let rows: Vec<u32> = ev
             .by_credential
             .of(cred)
@@ -576,11 +578,11 @@ fn is_workstation(ev: &mut Events<'_>, r: usize) -> bool {
 /// Reads of many distinct ids of one resource type in a short time.
 fn enumeration(ev: &mut Events<'_>) -> Vec<Detection> {
     let mut out = Vec::new();
-    for p in entities(&ev.principal, ev) {
+    for p in entities(&ev.by_principal, ev) {
         let rows: Vec<u32> = ev.by_principal.of(p).to_vec();
         out.extend(enumeration_by(ev, Kind::Principal, p, &rows));
     }
-    for ip in entities(&ev.ip, ev) {
+    for ip in entities(&ev.by_ip, ev) {
         let rows: Vec<u32> = ev
             .by_ip
             .of(ip)
@@ -596,6 +598,10 @@ fn enumeration(ev: &mut Events<'_>) -> Vec<Detection> {
 fn enumeration_by(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Option<Detection> {
     const WIDTH: i64 = 10 * MINUTE;
     const MIN_IDS: usize = 100;
+    // Fewer rows than ids needed: nothing to look at.
+    if rows.len() < MIN_IDS {
+        return None;
+    }
     let route = ev.dict.lookup("route");
     let mut per_type: HashMap<u32, Vec<u32>> = HashMap::new();
     for &row in rows {
@@ -731,7 +737,7 @@ fn bulk_access(ev: &mut Events<'_>) -> Vec<Detection> {
     const MIN_BYTES: u64 = 5 << 20;
     const MIN_READS: u64 = 100;
     let mut out = Vec::new();
-    for p in entities(&ev.principal, ev) {
+    for p in entities(&ev.by_principal, ev) {
         let reads: Vec<u32> = ev
             .by_principal
             .of(p)
@@ -830,7 +836,7 @@ pub fn human_bytes(b: u64) -> String {
 /// Sensitive changes a principal never made before.
 fn unauthorized_changes(ev: &mut Events<'_>, flagged: &HashSet<(Kind, u32)>) -> Vec<Detection> {
     let mut out = Vec::new();
-    for p in entities(&ev.principal, ev) {
+    for p in entities(&ev.by_principal, ev) {
         let rows: Vec<u32> = ev.by_principal.of(p).to_vec();
         let Some(&first) = rows.first() else { continue };
         let first_seen = ev.ts[first as usize];

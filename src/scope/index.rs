@@ -46,6 +46,21 @@ impl Groups {
         Groups { offsets, rows }
     }
 
+    /// Entities with at least one row, in order of their first row.
+    pub fn entities(&self, order_pos: &[u32]) -> Vec<u32> {
+        let mut found: Vec<(u32, u32)> = (0..self.offsets.len().saturating_sub(1))
+            .filter(|&i| self.offsets[i + 1] > self.offsets[i])
+            .map(|i| {
+                (
+                    order_pos[self.rows[self.offsets[i] as usize] as usize],
+                    i as u32,
+                )
+            })
+            .collect();
+        found.sort_unstable();
+        found.into_iter().map(|(_, code)| code).collect()
+    }
+
     /// Rows of entity `code`, oldest first.
     pub fn of(&self, code: u32) -> &[u32] {
         let i = code as usize;
@@ -86,6 +101,8 @@ pub struct Events<'a> {
     pub twin: Values<'a, u32>,
     /// Every row, oldest first (ties in frame order).
     pub order: Vec<u32>,
+    /// Position of each row in `order`.
+    pub rank: Vec<u32>,
     pub by_ip: Groups,
     pub by_credential: Groups,
     pub by_principal: Groups,
@@ -114,6 +131,10 @@ impl<'a> Events<'a> {
         let ip = Codes::of(df, c::IP)?;
         let credential = Codes::of(df, c::CREDENTIAL)?;
         let principal = Codes::of(df, c::PRINCIPAL)?;
+        let mut rank = vec![0u32; order.len()];
+        for (pos, &row) in order.iter().enumerate() {
+            rank[row as usize] = pos as u32;
+        }
         let by_ip = Groups::build(&ip, &order, ids);
         let by_credential = Groups::build(&credential, &order, ids);
         let by_principal = Groups::build(&principal, &order, ids);
@@ -145,6 +166,7 @@ impl<'a> Events<'a> {
             duplicate: bools(df, e::DUPLICATE)?,
             twin: Values::of(df.column(e::TWIN)?.u32()?),
             order,
+            rank,
             by_ip,
             by_credential,
             by_principal,
