@@ -3,9 +3,10 @@
 //! A parser turns one line or record into an [`EventRef`], a stack value of
 //! borrowed byte slices, and pushes it into an [`EventBuilder`]. The builder
 //! appends to plain vectors: no heap object per row. Repeated strings (IPs,
-//! user agents, paths, principals) are interned straight into the Polars
-//! categorical dictionary shared by all chunks, so a row costs four bytes per
-//! text column whatever the length of the text.
+//! user agents, paths, principals) are interned first in a small dictionary
+//! of the chunk, then each distinct value once in the Polars categorical
+//! dictionary shared by all chunks, so a row costs four bytes per text
+//! column whatever the length of the text.
 //!
 //! Columns are allocated lazily: a CloudTrail-only column stays empty while a
 //! chunk of nginx lines is parsed, and is padded with nulls only when the
@@ -13,7 +14,10 @@
 //! validity mask when the frame is assembled.
 
 use std::borrow::Cow;
+use std::hash::BuildHasher;
 use std::sync::Arc;
+
+use hashbrown::HashTable;
 
 use polars::prelude::{CategoricalMapping, Categories, DataType};
 
@@ -314,73 +318,162 @@ impl Dictionary {
     }
 }
 
-/// A categorical column under construction.
-#[derive(Default)]
-struct CatBuilder {
-    codes: Vec<u32>,
-    // The last value and its code: consecutive rows often repeat a value
-    // (same client, same method), and a byte compare is cheaper than a hash.
-    last: Vec<u8>,
-    last_code: u32,
+/// A set of distinct byte strings, each numbered in the order first seen
+/// and carrying a value of type `T`.
+struct Interner<T> {
+    table: HashTable<u32>,
+    bytes: Vec<u8>,
+    /// End of each value in `bytes`.
+    ends: Vec<usize>,
+    hashes: Vec<u64>,
+    values: Vec<T>,
 }
 
-/// Slots per column in the per-thread cache of dictionary ids: enough for
-/// the busy addresses, accounts and paths of a large log (4 MiB per column
-/// in use, per thread).
-const CACHE_SLOTS: usize = 1 << 18;
+impl<T: Copy> Interner<T> {
+    fn new() -> Interner<T> {
+        Interner {
+            table: HashTable::new(),
+            bytes: Vec::new(),
+            ends: Vec::new(),
+            hashes: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn key(&self, id: u32) -> &[u8] {
+        let i = id as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    /// Number of `key` (whose hash is `hash`), adding it with the value
+    /// `make` gives when new.
+    #[inline]
+    fn id_or_insert(&mut self, hash: u64, key: &[u8], make: impl FnOnce() -> T) -> u32 {
+        if let Some(&id) = self.table.find(hash, |&id| self.key(id) == key) {
+            return id;
+        }
+        let id = self.ends.len() as u32;
+        self.bytes.extend_from_slice(key);
+        self.ends.push(self.bytes.len());
+        self.hashes.push(hash);
+        self.values.push(make());
+        let hashes = &self.hashes;
+        self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
+        id
+    }
+
+    fn clear(&mut self) {
+        self.table.clear();
+        self.bytes.clear();
+        self.ends.clear();
+        self.hashes.clear();
+        self.values.clear();
+    }
+}
+
+/// Hashes interned keys; fixed, so the hash of a chunk's value can be
+/// reused by the per-thread cache.
+fn hash_key(key: &[u8]) -> u64 {
+    foldhash::fast::FixedState::default().hash_one(key)
+}
+
+/// Values a thread remembers before starting its cache afresh: bounds its
+/// memory on inputs with tens of millions of distinct paths.
+const RESOLVED_LIMIT: usize = 4 << 20;
 
 thread_local! {
-    /// Per thread and column, a direct-mapped cache from value hash to
-    /// dictionary id. The Polars dictionary is a concurrent table shared by
-    /// every parser thread; most values repeat (user agents, routes, busy
-    /// clients), and a local hit skips the shared table altogether. A hit
-    /// is confirmed by comparing the text, so a stale entry only costs a
-    /// miss.
-    static ID_CACHE: std::cell::RefCell<Vec<Vec<(u64, u32)>>> =
-        std::cell::RefCell::new(vec![Vec::new(); Cat::COUNT]);
+    /// Per parser thread, the shared dictionary's id of every value the
+    /// thread has met. Most values of a chunk (clients, accounts) were seen
+    /// in earlier chunks, and this table is far smaller and closer than the
+    /// shared concurrent one, which is only asked for values new to the
+    /// thread. Ids in the shared dictionary never change, so an entry stays
+    /// valid for the life of the process.
+    static RESOLVED: std::cell::RefCell<Interner<u32>> =
+        std::cell::RefCell::new(Interner::new());
 }
 
-/// Id of `value` in `dict`, through the per-thread cache of column `col`.
-#[inline]
-fn cached_intern(col: usize, value: &[u8], dict: &Dictionary, scratch: &mut String) -> u32 {
-    use std::hash::BuildHasher;
-    let hash = polars::prelude::PlFixedStateQuality::default().hash_one(value);
-    let slot = hash as usize & (CACHE_SLOTS - 1);
-    ID_CACHE.with_borrow_mut(|caches| {
-        let cache = &mut caches[col];
-        if cache.is_empty() {
-            cache.resize(CACHE_SLOTS, (0, NULL_CODE));
+/// The distinct values of one column within one chunk, numbered in the
+/// order first seen.
+///
+/// Parsers intern every text value of every row, so this is the hottest
+/// path of the parse. A chunk holds a few thousand lines, so the table and
+/// its bytes stay in the core's cache; each distinct value is resolved to
+/// the shared dictionary once, when the chunk is finished.
+struct LocalDict {
+    set: Interner<()>,
+}
+
+impl LocalDict {
+    fn new() -> LocalDict {
+        LocalDict {
+            set: Interner::new(),
         }
-        let (h, code) = cache[slot];
-        if h == hash && code != NULL_CODE && dict.text(code).map(str::as_bytes) == Some(value) {
-            return code;
-        }
-        let code = dict.intern(text_of(value, scratch));
-        cache[slot] = (hash, code);
-        code
-    })
+    }
+
+    fn value(&self, id: u32) -> &[u8] {
+        self.set.key(id)
+    }
+
+    /// Local id of `value`, inserting it when new.
+    #[inline]
+    fn intern(&mut self, value: &[u8]) -> u32 {
+        self.set.id_or_insert(hash_key(value), value, || ())
+    }
+
+    /// The shared dictionary's id of every local id, through the thread's
+    /// cache.
+    fn resolve(&self, dict: &Dictionary, scratch: &mut String) -> Vec<u32> {
+        RESOLVED.with_borrow_mut(|cache| {
+            if cache.len() > RESOLVED_LIMIT {
+                cache.clear();
+            }
+            (0..self.set.len() as u32)
+                .map(|id| {
+                    let (key, hash) = (self.set.key(id), self.set.hashes[id as usize]);
+                    let slot = cache.id_or_insert(hash, key, || dict.intern(text_of(key, scratch)));
+                    cache.values[slot as usize]
+                })
+                .collect()
+        })
+    }
+}
+
+/// A categorical column under construction. Codes are local to the chunk
+/// until [`CatBuilder::finish`] maps them to the shared dictionary.
+struct CatBuilder {
+    codes: Vec<u32>,
+    local: LocalDict,
+    /// Local id of the previous value: consecutive rows often repeat one
+    /// (same client, same method), and a compare is cheaper than a hash.
+    last: Option<u32>,
 }
 
 impl CatBuilder {
-    #[inline]
-    fn push(
-        &mut self,
-        col: usize,
-        row: usize,
-        value: &[u8],
-        dict: &Dictionary,
-        scratch: &mut String,
-    ) {
-        self.pad(row);
-        if !self.codes.is_empty() && self.last == value && self.last_code != NULL_CODE {
-            self.codes.push(self.last_code);
-            return;
+    fn new() -> CatBuilder {
+        CatBuilder {
+            codes: Vec::new(),
+            local: LocalDict::new(),
+            last: None,
         }
-        let code = cached_intern(col, value, dict, scratch);
-        self.last.clear();
-        self.last.extend_from_slice(value);
-        self.last_code = code;
-        self.codes.push(code);
+    }
+
+    #[inline]
+    fn push(&mut self, row: usize, value: &[u8], capacity: usize) {
+        if self.codes.capacity() == 0 {
+            self.codes.reserve(capacity.max(row + 1));
+        }
+        self.pad(row);
+        let id = match self.last {
+            Some(id) if self.local.value(id) == value => id,
+            _ => self.local.intern(value),
+        };
+        self.last = Some(id);
+        self.codes.push(id);
     }
 
     #[inline]
@@ -388,6 +481,21 @@ impl CatBuilder {
         if self.codes.len() < rows {
             self.codes.resize(rows, NULL_CODE);
         }
+    }
+
+    /// Pads to `rows` and turns local ids into shared dictionary ids.
+    fn finish(mut self, rows: usize, dict: &Dictionary, scratch: &mut String) -> Vec<u32> {
+        if self.codes.is_empty() {
+            return self.codes;
+        }
+        self.pad(rows);
+        let global = self.local.resolve(dict, scratch);
+        for code in &mut self.codes {
+            if *code != NULL_CODE {
+                *code = global[*code as usize];
+            }
+        }
+        self.codes
     }
 }
 
@@ -496,16 +604,24 @@ pub struct EventBuilder {
     bytes: Vec<u64>,
     request_id: StrColumn,
     scratch: String,
+    /// Rows expected, to size a column when it is first set.
+    capacity: usize,
 }
 
 impl EventBuilder {
     /// A builder interning into `dict`.
     pub fn new(dict: Dictionary) -> EventBuilder {
+        EventBuilder::with_capacity(dict, 0)
+    }
+
+    /// A builder interning into `dict`, sized for about `rows` rows.
+    pub fn with_capacity(dict: Dictionary, rows: usize) -> EventBuilder {
         EventBuilder {
+            capacity: rows,
             dict,
-            ts: Vec::new(),
-            line: Vec::new(),
-            cats: (0..Cat::COUNT).map(|_| CatBuilder::default()).collect(),
+            ts: Vec::with_capacity(rows),
+            line: Vec::with_capacity(rows),
+            cats: (0..Cat::COUNT).map(|_| CatBuilder::new()).collect(),
             flags: vec![Vec::new(); Flag::ALL.len()],
             status: Vec::new(),
             bytes: Vec::new(),
@@ -522,9 +638,9 @@ impl EventBuilder {
     /// Appends one event.
     pub fn push(&mut self, ev: &EventRef<'_>) {
         let row = self.ts.len();
-        for (i, (col, value)) in self.cats.iter_mut().zip(ev.cats.iter()).enumerate() {
+        for (col, value) in self.cats.iter_mut().zip(ev.cats.iter()) {
             if let Some(v) = value {
-                col.push(i, row, v, &self.dict, &mut self.scratch);
+                col.push(row, v, self.capacity);
             }
         }
         for (col, value) in self.flags.iter_mut().zip(ev.flags.iter()) {
@@ -552,15 +668,11 @@ impl EventBuilder {
     /// Pads every column to the row count and hands the vectors over.
     pub fn finish(mut self) -> ChunkColumns {
         let rows = self.ts.len();
+        let (dict, scratch) = (&self.dict, &mut self.scratch);
         let cats = self
             .cats
             .into_iter()
-            .map(|mut c| {
-                if !c.codes.is_empty() {
-                    c.pad(rows);
-                }
-                c.codes
-            })
+            .map(|c| c.finish(rows, dict, scratch))
             .collect();
         for f in &mut self.flags {
             if !f.is_empty() {
@@ -627,6 +739,27 @@ mod tests {
         assert_ne!(cols.cats[Cat::Principal as usize][1], NULL_CODE);
         assert!(cols.cats[Cat::Account as usize].is_empty());
         assert_eq!(cols.status, vec![NULL_STATUS, 200]);
+    }
+
+    #[test]
+    fn chunks_agree_on_the_shared_id_of_a_value() {
+        let dict = Dictionary::global();
+        let build = |values: &[&[u8]]| {
+            let mut b = EventBuilder::new(dict.clone());
+            for (i, v) in values.iter().enumerate() {
+                let mut ev = EventRef::at_line(i as u64 + 1);
+                ev.set(Cat::Path, v);
+                b.push(&ev);
+            }
+            b.finish().cats[Cat::Path as usize].clone()
+        };
+        let a = build(&[b"/a", b"/b", b"/a", b"/bad\xff"]);
+        let b = build(&[b"/b", b"/c", b"/a"]);
+        assert_eq!(a[0], a[2]);
+        assert_ne!(a[0], a[1]);
+        assert_eq!((b[0], b[2]), (a[1], a[0]));
+        assert_eq!(dict.text(b[1]), Some("/c"));
+        assert_eq!(dict.text(a[3]), Some("/bad\\xFF"));
     }
 
     #[test]

@@ -122,8 +122,13 @@ pub(crate) struct Tally {
 
 impl Tally {
     pub(crate) fn new(ctx: &ParseContext) -> Tally {
+        Tally::with_rows(ctx, 0)
+    }
+
+    /// A tally whose columns are sized for about `rows` rows.
+    pub(crate) fn with_rows(ctx: &ParseContext, rows: usize) -> Tally {
         Tally {
-            builder: EventBuilder::new(ctx.dict.clone()),
+            builder: EventBuilder::with_capacity(ctx.dict.clone(), rows),
             lines: 0,
             outside_window: 0,
             rejected: 0,
@@ -192,7 +197,9 @@ pub fn parse_lines(
     cut: bool,
     ctx: &ParseContext,
 ) -> ParsedChunk {
-    let mut tally = Tally::new(ctx);
+    // Access-log lines run 100 to 300 bytes: sizing for short ones wastes
+    // only untouched address space, and spares the columns their regrowth.
+    let mut tally = Tally::with_rows(ctx, chunk.len() / 96 + 1);
     let last = if cut { count_lines(chunk) } else { 0 };
     let mut json = match (format, mapping) {
         (Format::JsonLines, Some(map)) => Some(jsonl::LineParser::new(map, ctx.zone)),
