@@ -41,8 +41,8 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
     let loaded = load_evidence(&args.input, global)?;
     let dict = Dictionary::global();
     let frame = &loaded.frame;
-    let mut ev = Events::new(frame, &dict).context("indexing events")?;
-    let entries: Vec<DetectionEntry> = detect(&mut ev)
+    let ev = Events::new(frame, &dict).context("indexing events")?;
+    let entries: Vec<DetectionEntry> = detect(&ev)
         .iter()
         .filter(|d| d.severity >= min)
         .map(|d| DetectionEntry {

@@ -10,7 +10,10 @@ struct StderrLogger;
 
 impl Log for StderrLogger {
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
-        metadata.level() <= log::max_level()
+        // Libraries' own debug chatter (the SQL parser logs every token)
+        // would bury ours: below warnings, only breachscope's messages.
+        let ours = metadata.target().starts_with("breachscope");
+        metadata.level() <= log::max_level() && (ours || metadata.level() <= Level::Warn)
     }
 
     fn log(&self, record: &Record<'_>) {

@@ -64,11 +64,9 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
     let dict = Dictionary::global();
     let frame = &loaded.frame;
     let phase = Phase::start("index");
-    let mut ev = Events::new(frame, &dict).context("indexing events")?;
+    let ev = Events::new(frame, &dict).context("indexing events")?;
     drop(phase);
-    let phase = Phase::start("detect and pivot");
-    let analysis = analyse(&mut ev, &opts);
-    drop(phase);
+    let analysis = analyse(&ev, &opts);
     for value in &analysis.unmatched {
         log::warn!("indicator {value} appears in no event");
     }

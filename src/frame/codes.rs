@@ -88,6 +88,20 @@ impl<'a> Codes<'a> {
         matches!(self, Codes::AllNull(_))
     }
 
+    /// The distinct ids other than null, in no particular order.
+    pub fn distinct(&self) -> Vec<u32> {
+        let mut seen = hashbrown::HashSet::new();
+        let mut last = NULL_CODE;
+        for row in 0..self.len() {
+            let code = self.get(row);
+            if code != last && code != NULL_CODE {
+                seen.insert(code);
+                last = code;
+            }
+        }
+        seen.into_iter().collect()
+    }
+
     /// A copy of the ids.
     pub fn to_vec(&self) -> Vec<u32> {
         match self {

@@ -21,8 +21,10 @@
 //! | `unauthorized-change` | principal | a sensitive change the principal never made before, or any sensitive change from a flagged address or credential |
 //! | `instance-credential-exfiltration` | credential | an EC2 instance-role session used from a public address with a workstation client |
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
+use hashbrown::{HashMap, HashSet};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::index::Events;
@@ -80,8 +82,24 @@ pub struct Detection {
     pub summary: String,
 }
 
+/// The identities rules walk, each in order of its first event.
+struct Subjects {
+    principals: Vec<u32>,
+    credentials: Vec<u32>,
+    ips: Vec<u32>,
+}
+
 /// Runs every rule; detections come out sorted by rule, subject and time.
-pub fn detect(ev: &mut Events<'_>) -> Vec<Detection> {
+///
+/// Rules look at one identity at a time, so each spreads its identities
+/// over the pool; results are collected in identity order, which keeps the
+/// output independent of the thread count.
+pub fn detect(ev: &Events<'_>) -> Vec<Detection> {
+    let subjects = Subjects {
+        principals: ev.by_principal.entities(&ev.rank),
+        credentials: ev.by_credential.entities(&ev.rank),
+        ips: ev.by_ip.entities(&ev.rank),
+    };
     let mut out = Vec::new();
     out.extend(login_failures(ev));
     let spraying: HashSet<u32> = out
@@ -89,22 +107,37 @@ pub fn detect(ev: &mut Events<'_>) -> Vec<Detection> {
         .filter(|d| d.kind == Kind::Ip)
         .map(|d| d.subject)
         .collect();
-    out.extend(new_ip_logins(ev, &spraying));
-    out.extend(credential_new_ips(ev));
-    out.extend(parallel_ips(ev));
+    out.extend(per_subject(&subjects.principals, |p| {
+        new_ip_logins(ev, p, &spraying)
+    }));
+    out.extend(per_subject(&subjects.credentials, |c| {
+        credential_new_ips(ev, c)
+    }));
+    out.extend(per_subject(&subjects.credentials, |c| {
+        parallel_ips(ev, c).into_iter().collect()
+    }));
     out.extend(instance_credentials(ev));
-    out.extend(enumeration(ev));
-    out.extend(bulk_access(ev));
+    out.extend(enumeration(ev, &subjects));
+    out.extend(per_subject(&subjects.principals, |p| {
+        bulk_access(ev, p).into_iter().collect()
+    }));
     let flagged: HashSet<(Kind, u32)> = out
         .iter()
         .filter(|d| d.severity >= Severity::Medium)
         .flat_map(|d| d.seeds.iter().map(|s| (s.kind, s.code)))
         .collect();
-    out.extend(unauthorized_changes(ev, &flagged));
+    out.extend(per_subject(&subjects.principals, |p| {
+        unauthorized_changes(ev, p, &flagged).into_iter().collect()
+    }));
     out.sort_by(|a, b| {
         (a.rule, ev.text(a.subject), a.first).cmp(&(b.rule, ev.text(b.subject), b.first))
     });
     out
+}
+
+/// Runs `rule` for every subject on the pool, results in subject order.
+fn per_subject(subjects: &[u32], rule: impl Fn(u32) -> Vec<Detection> + Sync) -> Vec<Detection> {
+    subjects.par_iter().flat_map_iter(|&s| rule(s)).collect()
 }
 
 fn detection(
@@ -293,34 +326,26 @@ impl History {
     }
 }
 
-/// Entities of a grouping, in first-seen order.
-fn entities(groups: &super::index::Groups, ev: &Events<'_>) -> Vec<u32> {
-    groups.entities(&ev.rank)
-}
-
-/// Successful logins from an address the principal never used.
-fn new_ip_logins(ev: &mut Events<'_>, spraying: &HashSet<u32>) -> Vec<Detection> {
+/// Successful logins of principal `p` from an address it never used.
+fn new_ip_logins(ev: &Events<'_>, p: u32, spraying: &HashSet<u32>) -> Vec<Detection> {
     let mut out = Vec::new();
-    for p in entities(&ev.by_principal, ev) {
-        let rows: Vec<u32> = ev.by_principal.of(p).to_vec();
-        let mut hist = History::default();
-        let mut reported: HashSet<u32> = HashSet::new();
-        for &row in &rows {
-            let r = row as usize;
-            if ev.duplicate[r] {
-                continue;
-            }
-            let ip = ev.ip.get(r);
-            let candidate = ev.is_login[r]
-                && ev.succeeded(r)
-                && ip != Codes::NULL
-                && hist.mature(ev.ts[r])
-                && !hist.ips.contains(&ip);
-            if candidate && reported.insert(ip) {
-                out.push(new_ip_login(ev, p, r, &hist, spraying));
-            }
-            hist.record(ev, r);
+    let mut hist = History::default();
+    let mut reported: HashSet<u32> = HashSet::new();
+    for &row in ev.by_principal.of(p) {
+        let r = row as usize;
+        if ev.duplicate[r] {
+            continue;
         }
+        let ip = ev.ip.get(r);
+        let candidate = ev.is_login[r]
+            && ev.succeeded(r)
+            && ip != Codes::NULL
+            && hist.mature(ev.ts[r])
+            && !hist.ips.contains(&ip);
+        if candidate && reported.insert(ip) {
+            out.push(new_ip_login(ev, p, r, &hist, spraying));
+        }
+        hist.record(ev, r);
     }
     out
 }
@@ -386,105 +411,98 @@ fn new_ip_login(
     d
 }
 
-/// Keys used from an address they never used.
-fn credential_new_ips(ev: &mut Events<'_>) -> Vec<Detection> {
+/// Uses of key `cred` from an address it never used.
+fn credential_new_ips(ev: &Events<'_>, cred: u32) -> Vec<Detection> {
     let mut out = Vec::new();
-    for cred in entities(&ev.by_credential, ev) {
-        let rows: Vec<u32> = ev.by_credential.of(cred).to_vec();
-        let mut hist = History::default();
-        let mut reported: HashSet<u32> = HashSet::new();
-        for &row in &rows {
-            let r = row as usize;
-            if ev.duplicate[r] {
-                continue;
-            }
-            let ip = ev.ip.get(r);
-            let candidate = !ev.is_login[r]
-                && ev.succeeded(r)
-                && ev.is_address(ip)
-                && hist.mature(ev.ts[r])
-                && !hist.ips.contains(&ip);
-            if candidate && reported.insert(ip) {
-                let family = ev.family.get(r);
-                let new_family = family != Codes::NULL && !hist.families.contains(&family);
-                let severity = if new_family {
-                    Severity::High
-                } else {
-                    Severity::Medium
-                };
-                let mut d = detection(
-                    "credential-new-ip",
-                    severity,
-                    Kind::Credential,
-                    cred,
-                    ev,
-                    vec![row],
-                );
-                d.seeds.push(Seed {
-                    kind: Kind::Credential,
-                    code: cred,
-                    since: ev.ts[r],
-                });
-                d.seeds.push(Seed {
-                    kind: Kind::Ip,
-                    code: ip,
-                    since: ev.ts[r],
-                });
-                let client = if new_family {
-                    format!(" with a new client ({})", ev.text(family))
-                } else {
-                    String::new()
-                };
-                d.summary = format!("used from {} for the first time{client}", ev.text(ip));
-                out.push(d);
-            }
-            hist.record(ev, r);
+    let mut hist = History::default();
+    let mut reported: HashSet<u32> = HashSet::new();
+    for &row in ev.by_credential.of(cred) {
+        let r = row as usize;
+        if ev.duplicate[r] {
+            continue;
         }
+        let ip = ev.ip.get(r);
+        let candidate = !ev.is_login[r]
+            && ev.succeeded(r)
+            && ev.is_address(ip)
+            && hist.mature(ev.ts[r])
+            && !hist.ips.contains(&ip);
+        if candidate && reported.insert(ip) {
+            let family = ev.family.get(r);
+            let new_family = family != Codes::NULL && !hist.families.contains(&family);
+            let severity = if new_family {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            let mut d = detection(
+                "credential-new-ip",
+                severity,
+                Kind::Credential,
+                cred,
+                ev,
+                vec![row],
+            );
+            d.seeds.push(Seed {
+                kind: Kind::Credential,
+                code: cred,
+                since: ev.ts[r],
+            });
+            d.seeds.push(Seed {
+                kind: Kind::Ip,
+                code: ip,
+                since: ev.ts[r],
+            });
+            let client = if new_family {
+                format!(" with a new client ({})", ev.text(family))
+            } else {
+                String::new()
+            };
+            d.summary = format!("used from {} for the first time{client}", ev.text(ip));
+            out.push(d);
+        }
+        hist.record(ev, r);
     }
     out
 }
 
-/// One credential alternating between two addresses: A, then B, then A.
-fn parallel_ips(ev: &mut Events<'_>) -> Vec<Detection> {
+/// Key `cred` alternating between two addresses: A, then B, then A.
+fn parallel_ips(ev: &Events<'_>, cred: u32) -> Option<Detection> {
     const GAP: i64 = 30 * MINUTE;
-    let mut out = Vec::new();
-    for cred in entities(&ev.by_credential, ev) {
-        let rows: Vec<u32> = ev
-            .by_credential
-            .of(cred)
-            .iter()
-            .copied()
-            .filter(|&r| !ev.duplicate[r as usize] && ev.is_address(ev.ip.get(r as usize)))
-            .collect();
-        let mut seen: HashSet<u32> = HashSet::new();
-        let mut switch: Option<(u32, u32, usize)> = None;
-        let mut prev: Option<usize> = None;
-        for (i, &row) in rows.iter().enumerate() {
-            let r = row as usize;
-            let ip = ev.ip.get(r);
-            if let Some(p) = prev {
-                let prev_ip = ev.ip.get(rows[p] as usize);
-                let gap = ev.ts[r] - ev.ts[rows[p] as usize];
-                if ip != prev_ip && gap <= GAP {
-                    match switch {
-                        Some((a, b, at))
-                            if ip == a
-                                && prev_ip == b
-                                && ev.ts[r] - ev.ts[rows[at] as usize] <= GAP =>
-                        {
-                            out.push(parallel(ev, cred, b, &rows, at));
-                            break;
-                        }
-                        _ if !seen.contains(&ip) => switch = Some((prev_ip, ip, i)),
-                        _ => {}
+    let rows: Vec<u32> = ev
+        .by_credential
+        .of(cred)
+        .iter()
+        .copied()
+        .filter(|&r| !ev.duplicate[r as usize] && ev.is_address(ev.ip.get(r as usize)))
+        .collect();
+    let mut seen: HashSet<u32> = HashSet::new();
+    let mut switch: Option<(u32, u32, usize)> = None;
+    let mut prev: Option<usize> = None;
+    for (i, &row) in rows.iter().enumerate() {
+        let r = row as usize;
+        let ip = ev.ip.get(r);
+        if let Some(p) = prev {
+            let prev_ip = ev.ip.get(rows[p] as usize);
+            let gap = ev.ts[r] - ev.ts[rows[p] as usize];
+            if ip != prev_ip && gap <= GAP {
+                match switch {
+                    Some((a, b, at))
+                        if ip == a
+                            && prev_ip == b
+                            && ev.ts[r] - ev.ts[rows[at] as usize] <= GAP =>
+                    {
+                        return Some(parallel(ev, cred, b, &rows, at));
                     }
+                    _ if !seen.contains(&ip) => switch = Some((prev_ip, ip, i)),
+                    _ => {}
                 }
             }
-            seen.insert(ip);
-            prev = Some(i);
         }
+        seen.insert(ip);
+        prev = Some(i);
     }
-    out
+    None
 }
 
 fn parallel(ev: &Events<'_>, cred: u32, intruder: u32, rows: &[u32], at: usize) -> Detection {
@@ -523,7 +541,7 @@ fn parallel(ev: &Events<'_>, cred: u32, intruder: u32, rows: &[u32], at: usize) 
 
 /// EC2 instance-role sessions used from a public address by a workstation
 /// client: credentials taken off the instance (metadata theft).
-fn instance_credentials(ev: &mut Events<'_>) -> Vec<Detection> {
+fn instance_credentials(ev: &Events<'_>) -> Vec<Detection> {
     let mut per: HashMap<u32, Vec<u32>> = HashMap::new();
     for i in 0..ev.order.len() {
         let row = ev.order[i];
@@ -568,21 +586,22 @@ fn instance_credentials(ev: &mut Events<'_>) -> Vec<Detection> {
     out
 }
 
-fn is_workstation(ev: &mut Events<'_>, r: usize) -> bool {
+fn is_workstation(ev: &Events<'_>, r: usize) -> bool {
     matches!(
         ev.family_of(r),
         Some(Family::Cli | Family::Script | Family::Browser)
     )
 }
 
-/// Reads of many distinct ids of one resource type in a short time.
-fn enumeration(ev: &mut Events<'_>) -> Vec<Detection> {
-    let mut out = Vec::new();
-    for p in entities(&ev.by_principal, ev) {
-        let rows: Vec<u32> = ev.by_principal.of(p).to_vec();
-        out.extend(enumeration_by(ev, Kind::Principal, p, &rows));
-    }
-    for ip in entities(&ev.by_ip, ev) {
+/// Reads of many distinct ids of one resource type in a short time, by
+/// principal, and by address for reads without one.
+fn enumeration(ev: &Events<'_>, subjects: &Subjects) -> Vec<Detection> {
+    let mut out = per_subject(&subjects.principals, |p| {
+        enumeration_by(ev, Kind::Principal, p, ev.by_principal.of(p))
+            .into_iter()
+            .collect()
+    });
+    out.extend(per_subject(&subjects.ips, |ip| {
         let rows: Vec<u32> = ev
             .by_ip
             .of(ip)
@@ -590,8 +609,10 @@ fn enumeration(ev: &mut Events<'_>) -> Vec<Detection> {
             .copied()
             .filter(|&r| ev.principal.get(r as usize) == Codes::NULL)
             .collect();
-        out.extend(enumeration_by(ev, Kind::Ip, ip, &rows));
-    }
+        enumeration_by(ev, Kind::Ip, ip, &rows)
+            .into_iter()
+            .collect()
+    }));
     out
 }
 
@@ -732,57 +753,51 @@ fn new_pairs(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Vec<See
     seeds
 }
 
-/// An hour of reads far above the principal's busiest hour before.
-fn bulk_access(ev: &mut Events<'_>) -> Vec<Detection> {
+/// An hour of reads by `p` far above its busiest hour before.
+fn bulk_access(ev: &Events<'_>, p: u32) -> Option<Detection> {
     const MIN_BYTES: u64 = 5 << 20;
     const MIN_READS: u64 = 100;
-    let mut out = Vec::new();
-    for p in entities(&ev.by_principal, ev) {
-        let reads: Vec<u32> = ev
-            .by_principal
-            .of(p)
-            .iter()
-            .copied()
-            .filter(|&r| {
-                !ev.duplicate[r as usize] && ev.succeeded(r as usize) && ev.is_read(r as usize)
-            })
-            .collect();
-        let Some(&first) = ev.by_principal.of(p).first() else {
-            continue;
-        };
-        let first_seen = ev.ts[first as usize];
-        let mut hours: Vec<(i64, u64, u64, Vec<u32>)> = Vec::new();
-        for &row in &reads {
-            let r = row as usize;
-            let hour = ev.ts[r].div_euclid(HOUR);
-            match hours.last_mut() {
-                Some(h) if h.0 == hour => {
-                    h.1 += ev.bytes_of(r);
-                    h.2 += 1;
-                    h.3.push(row);
-                }
-                _ => hours.push((hour, ev.bytes_of(r), 1, vec![row])),
+    let reads: Vec<u32> = ev
+        .by_principal
+        .of(p)
+        .iter()
+        .copied()
+        .filter(|&r| {
+            !ev.duplicate[r as usize] && ev.succeeded(r as usize) && ev.is_read(r as usize)
+        })
+        .collect();
+    let &first = ev.by_principal.of(p).first()?;
+    let first_seen = ev.ts[first as usize];
+    let mut hours: Vec<(i64, u64, u64, Vec<u32>)> = Vec::new();
+    for &row in &reads {
+        let r = row as usize;
+        let hour = ev.ts[r].div_euclid(HOUR);
+        match hours.last_mut() {
+            Some(h) if h.0 == hour => {
+                h.1 += ev.bytes_of(r);
+                h.2 += 1;
+                h.3.push(row);
             }
-        }
-        let (mut max_bytes, mut max_reads) = (0u64, 0u64);
-        for i in 0..hours.len() {
-            let (hour, bytes, count, _) = &hours[i];
-            let mature = hour * HOUR - first_seen >= BASELINE_NS;
-            let over = *bytes > (10 * max_bytes).max(MIN_BYTES)
-                || *count > (10 * max_reads).max(MIN_READS);
-            if mature && over {
-                out.push(bulk(ev, p, &hours[i], max_bytes, max_reads));
-                break;
-            }
-            // The hour just before may already be the attack: compare with
-            // hours that ended at least an hour earlier.
-            if i > 0 {
-                max_bytes = max_bytes.max(hours[i - 1].1);
-                max_reads = max_reads.max(hours[i - 1].2);
-            }
+            _ => hours.push((hour, ev.bytes_of(r), 1, vec![row])),
         }
     }
-    out
+    let (mut max_bytes, mut max_reads) = (0u64, 0u64);
+    for i in 0..hours.len() {
+        let (hour, bytes, count, _) = &hours[i];
+        let mature = hour * HOUR - first_seen >= BASELINE_NS;
+        let over =
+            *bytes > (10 * max_bytes).max(MIN_BYTES) || *count > (10 * max_reads).max(MIN_READS);
+        if mature && over {
+            return Some(bulk(ev, p, &hours[i], max_bytes, max_reads));
+        }
+        // The hour just before may already be the attack: compare with
+        // hours that ended at least an hour earlier.
+        if i > 0 {
+            max_bytes = max_bytes.max(hours[i - 1].1);
+            max_reads = max_reads.max(hours[i - 1].2);
+        }
+    }
+    None
 }
 
 fn bulk(
@@ -833,69 +848,70 @@ pub fn human_bytes(b: u64) -> String {
     }
 }
 
-/// Sensitive changes a principal never made before.
-fn unauthorized_changes(ev: &mut Events<'_>, flagged: &HashSet<(Kind, u32)>) -> Vec<Detection> {
-    let mut out = Vec::new();
-    for p in entities(&ev.by_principal, ev) {
-        let rows: Vec<u32> = ev.by_principal.of(p).to_vec();
-        let Some(&first) = rows.first() else { continue };
-        let first_seen = ev.ts[first as usize];
-        let mut done: HashSet<u32> = HashSet::new();
-        let mut hits: Vec<u32> = Vec::new();
-        let mut from_flagged = false;
-        for &row in &rows {
-            let r = row as usize;
-            if ev.duplicate[r] || !ev.is_change[r] || !ev.succeeded(r) || !is_sensitive(ev, r) {
-                continue;
-            }
-            let action = ev.action.get(r);
-            let flag = flagged.contains(&(Kind::Ip, ev.ip.get(r)))
-                || flagged.contains(&(Kind::Credential, ev.credential.get(r)));
-            let mature = ev.ts[r] - first_seen >= BASELINE_NS;
-            if flag || (mature && !done.contains(&action)) {
-                hits.push(row);
-                from_flagged |= flag;
-            }
-            done.insert(action);
-        }
-        if hits.is_empty() {
+/// Sensitive changes by `p` it never made before, or made from a flagged
+/// address or credential.
+fn unauthorized_changes(
+    ev: &Events<'_>,
+    p: u32,
+    flagged: &HashSet<(Kind, u32)>,
+) -> Option<Detection> {
+    let rows = ev.by_principal.of(p);
+    let &first = rows.first()?;
+    let first_seen = ev.ts[first as usize];
+    let mut done: HashSet<u32> = HashSet::new();
+    let mut hits: Vec<u32> = Vec::new();
+    let mut from_flagged = false;
+    for &row in rows {
+        let r = row as usize;
+        if ev.duplicate[r] || !ev.is_change[r] || !ev.succeeded(r) || !is_sensitive(ev, r) {
             continue;
         }
-        let severity = if from_flagged {
-            Severity::High
-        } else {
-            Severity::Medium
-        };
-        let actions: Vec<&str> = {
-            let mut a: Vec<&str> = hits
-                .iter()
-                .map(|&r| ev.text(ev.action.get(r as usize)))
-                .collect();
-            a.sort_unstable();
-            a.dedup();
-            a
-        };
-        let mut d = detection(
-            "unauthorized-change",
-            severity,
-            Kind::Principal,
-            p,
-            ev,
-            hits,
-        );
-        d.summary = format!(
-            "{} never made before{}: {}",
-            if d.count == 1 { "a change" } else { "changes" },
-            if from_flagged {
-                ", from a flagged address or credential"
-            } else {
-                ""
-            },
-            actions.join(", ")
-        );
-        out.push(d);
+        let action = ev.action.get(r);
+        let flag = flagged.contains(&(Kind::Ip, ev.ip.get(r)))
+            || flagged.contains(&(Kind::Credential, ev.credential.get(r)));
+        let mature = ev.ts[r] - first_seen >= BASELINE_NS;
+        if flag || (mature && !done.contains(&action)) {
+            hits.push(row);
+            from_flagged |= flag;
+        }
+        done.insert(action);
     }
-    out
+    if hits.is_empty() {
+        return None;
+    }
+    let severity = if from_flagged {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let actions: Vec<&str> = {
+        let mut a: Vec<&str> = hits
+            .iter()
+            .map(|&r| ev.text(ev.action.get(r as usize)))
+            .collect();
+        a.sort_unstable();
+        a.dedup();
+        a
+    };
+    let mut d = detection(
+        "unauthorized-change",
+        severity,
+        Kind::Principal,
+        p,
+        ev,
+        hits,
+    );
+    d.summary = format!(
+        "{} never made before{}: {}",
+        if d.count == 1 { "a change" } else { "changes" },
+        if from_flagged {
+            ", from a flagged address or credential"
+        } else {
+            ""
+        },
+        actions.join(", ")
+    );
+    Some(d)
 }
 
 /// Whether a change touches security or configuration rather than

@@ -108,8 +108,59 @@ pub struct Events<'a> {
     pub by_principal: Groups,
     success: Option<u32>,
     cloudtrail: Option<u32>,
+    /// Ids of `GET` and `HEAD`, for [`Events::is_read`].
+    read_methods: [Option<u32>; 2],
+    /// Client family of each id of the `client_family` column.
     families: Vec<Option<Family>>,
-    public: Vec<Option<bool>>,
+    /// Per id of the `ip` column: [`IS_ADDRESS`] and [`IS_PUBLIC`] bits.
+    ip_kinds: Vec<u8>,
+}
+
+/// The value of an `ip` id parses as an IP address.
+const IS_ADDRESS: u8 = 1;
+/// The value of an `ip` id is a public IP address.
+const IS_PUBLIC: u8 = 2;
+
+/// Classifies every id used in the `ip` column, once, in parallel: rules
+/// ask about each row's address again and again.
+fn ip_kinds(by_ip: &Groups, dict: &Dictionary, ids: usize) -> Vec<u8> {
+    let used: Vec<u32> = (0..ids as u32)
+        .filter(|&c| !by_ip.of(c).is_empty())
+        .collect();
+    let kinds: Vec<(u32, u8)> = used
+        .par_iter()
+        .map(|&code| (code, classify(dict.text(code).unwrap_or(""))))
+        .collect();
+    let mut out = vec![0u8; ids];
+    for (code, kind) in kinds {
+        out[code as usize] = kind;
+    }
+    out
+}
+
+/// The [`IS_ADDRESS`] and [`IS_PUBLIC`] bits of an `ip` value.
+fn classify(text: &str) -> u8 {
+    let mut kind = 0;
+    if text.parse::<std::net::IpAddr>().is_ok() {
+        kind |= IS_ADDRESS;
+    }
+    if is_public(text.as_bytes()) {
+        kind |= IS_PUBLIC;
+    }
+    kind
+}
+
+/// The family of every id of the `client_family` column.
+fn families(family: &Codes<'_>, dict: &Dictionary, ids: usize) -> Vec<Option<Family>> {
+    let mut out = vec![None; ids];
+    for code in family.distinct() {
+        if let Some(slot) = out.get_mut(code as usize) {
+            *slot = Some(crate::enrich::client::family_named(
+                dict.text(code).unwrap_or(""),
+            ));
+        }
+    }
+    out
 }
 
 fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
@@ -138,6 +189,7 @@ impl<'a> Events<'a> {
         let by_ip = Groups::build(&ip, &order, ids);
         let by_credential = Groups::build(&credential, &order, ids);
         let by_principal = Groups::build(&principal, &order, ids);
+        let family = Codes::of(df, e::CLIENT_FAMILY)?;
         Ok(Events {
             dict,
             ts,
@@ -154,7 +206,9 @@ impl<'a> Events<'a> {
             service: Codes::of(df, c::SERVICE)?,
             resource_type: Codes::of(df, c::RESOURCE_TYPE)?,
             resource_id: Codes::of(df, c::RESOURCE_ID)?,
-            family: Codes::of(df, e::CLIENT_FAMILY)?,
+            families: families(&family, dict, ids),
+            ip_kinds: ip_kinds(&by_ip, dict, ids),
+            family,
             outcome: Codes::of(df, c::OUTCOME)?,
             status: Values::of(df.column(c::STATUS)?.i32()?),
             bytes: Values::of(df.column(c::BYTES)?.u64()?),
@@ -172,8 +226,7 @@ impl<'a> Events<'a> {
             by_principal,
             success: dict.lookup("success"),
             cloudtrail: dict.lookup("cloudtrail"),
-            families: vec![None; ids],
-            public: vec![None; ids],
+            read_methods: [dict.lookup("GET"), dict.lookup("HEAD")],
         })
     }
 
@@ -234,44 +287,34 @@ impl<'a> Events<'a> {
         if self.is_login[row] || self.is_change[row] {
             return false;
         }
-        match self.text(self.method.get(row)) {
-            "GET" | "HEAD" => true,
-            "" => self.read_only[row].unwrap_or(false),
-            _ => false,
+        let method = self.method.get(row);
+        if method == Codes::NULL {
+            return self.read_only[row].unwrap_or(false);
         }
+        self.read_methods.contains(&Some(method))
     }
 
     /// Client family of the row.
-    pub fn family_of(&mut self, row: usize) -> Option<Family> {
+    pub fn family_of(&self, row: usize) -> Option<Family> {
         let code = self.family.get(row);
-        if code == Codes::NULL {
-            return None;
-        }
-        let slot = self.families.get_mut(code as usize)?;
-        if slot.is_none() {
-            *slot = Some(crate::enrich::client::family_named(
-                self.dict.text(code).unwrap_or(""),
-            ));
-        }
-        *slot
+        self.families.get(code as usize).copied().flatten()
     }
 
     /// Whether id `code` of the `ip` column is a public IP address.
-    pub fn is_public_ip(&mut self, code: u32) -> bool {
-        if code == Codes::NULL {
-            return false;
-        }
-        let dict = self.dict;
-        match self.public.get_mut(code as usize) {
-            Some(slot) => {
-                *slot.get_or_insert_with(|| is_public(dict.text(code).unwrap_or("").as_bytes()))
-            }
-            None => is_public(dict.text(code).unwrap_or("").as_bytes()),
-        }
+    pub fn is_public_ip(&self, code: u32) -> bool {
+        self.ip_kind(code) & IS_PUBLIC != 0
     }
 
     /// Whether id `code` is an IP address at all (not a host or AWS service).
     pub fn is_address(&self, code: u32) -> bool {
-        self.text(code).parse::<std::net::IpAddr>().is_ok()
+        self.ip_kind(code) & IS_ADDRESS != 0
+    }
+
+    fn ip_kind(&self, code: u32) -> u8 {
+        match self.ip_kinds.get(code as usize) {
+            Some(&kind) => kind,
+            // Not in the ip column: classify the text itself.
+            None => classify(self.text(code)),
+        }
     }
 }

@@ -37,8 +37,11 @@ pub struct Analysis {
 }
 
 /// Runs detections and the pivot over indexed events.
-pub fn analyse(ev: &mut Events<'_>, opts: &ScopeOptions) -> Analysis {
+pub fn analyse(ev: &Events<'_>, opts: &ScopeOptions) -> Analysis {
+    let phase = crate::timing::Phase::start("detections");
     let detections = detect::detect(ev);
+    drop(phase);
+    let _phase = crate::timing::Phase::start("pivot");
     let (mut seeds, unmatched) = indicator_seeds(ev, &opts.iocs);
     if opts.iocs.is_empty() || opts.with_detections {
         seeds.extend(detection_seeds(&detections));
