@@ -340,6 +340,11 @@ fn finish(
         chunks.push((origin, p.columns));
     }
     let frame = frame::assemble(chunks, &sources, dict)?;
+    log::debug!(
+        "event frame: {} rows, {} MB",
+        frame.height(),
+        frame.estimated_size() >> 20
+    );
     Ok(Loaded {
         frame,
         inputs: reports,

@@ -393,8 +393,8 @@ thread_local! {
     /// shared concurrent one, which is only asked for values new to the
     /// thread. Ids in the shared dictionary never change, so an entry stays
     /// valid for the life of the process.
-    static RESOLVED: std::cell::RefCell<Interner<u32>> =
-        std::cell::RefCell::new(Interner::new());
+    static RESOLVED: std::cell::RefCell<Vec<Interner<u32>>> =
+        std::cell::RefCell::new((0..Cat::COUNT).map(|_| Interner::new()).collect());
 }
 
 /// The distinct values of one column within one chunk, numbered in the
@@ -427,8 +427,9 @@ impl LocalDict {
 
     /// The shared dictionary's id of every local id, through the thread's
     /// cache.
-    fn resolve(&self, dict: &Dictionary, scratch: &mut String) -> Vec<u32> {
-        RESOLVED.with_borrow_mut(|cache| {
+    fn resolve(&self, col: usize, dict: &Dictionary, scratch: &mut String) -> Vec<u32> {
+        RESOLVED.with_borrow_mut(|caches| {
+            let cache = &mut caches[col];
             if cache.len() > RESOLVED_LIMIT {
                 cache.clear();
             }
@@ -484,12 +485,18 @@ impl CatBuilder {
     }
 
     /// Pads to `rows` and turns local ids into shared dictionary ids.
-    fn finish(mut self, rows: usize, dict: &Dictionary, scratch: &mut String) -> Vec<u32> {
+    fn finish(
+        mut self,
+        col: usize,
+        rows: usize,
+        dict: &Dictionary,
+        scratch: &mut String,
+    ) -> Vec<u32> {
         if self.codes.is_empty() {
             return self.codes;
         }
         self.pad(rows);
-        let global = self.local.resolve(dict, scratch);
+        let global = self.local.resolve(col, dict, scratch);
         for code in &mut self.codes {
             if *code != NULL_CODE {
                 *code = global[*code as usize];
@@ -672,7 +679,8 @@ impl EventBuilder {
         let cats = self
             .cats
             .into_iter()
-            .map(|c| c.finish(rows, dict, scratch))
+            .enumerate()
+            .map(|(i, c)| shrunk(c.finish(i, rows, dict, scratch)))
             .collect();
         for f in &mut self.flags {
             if !f.is_empty() {
@@ -690,8 +698,8 @@ impl EventBuilder {
         }
         ChunkColumns {
             rows,
-            ts: self.ts,
-            line: self.line,
+            ts: shrunk(self.ts),
+            line: shrunk(self.line),
             cats,
             flags: self.flags,
             status: self.status,
@@ -699,6 +707,13 @@ impl EventBuilder {
             request_id: self.request_id,
         }
     }
+}
+
+/// `v` without the spare capacity its estimated size left: chunks wait in
+/// memory until every input is parsed.
+fn shrunk<T>(mut v: Vec<T>) -> Vec<T> {
+    v.shrink_to_fit();
+    v
 }
 
 #[inline]
