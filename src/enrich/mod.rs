@@ -21,9 +21,10 @@ pub mod route;
 pub mod twins;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use crate::frame::Dictionary;
-use crate::frame::codes::{Codes, PerCode, Values, column_of};
+use crate::frame::codes::{ById, Codes, Values, column_of};
 use crate::frame::columns::{self as c, enriched as e};
 
 /// The columns enrichment reads, as ids and values.
@@ -146,122 +147,170 @@ fn twin_column(twin: Vec<Option<u32>>, n: usize) -> Column {
 }
 
 fn line_formats(rows: &Rows<'_>, dict: &Dictionary) -> Vec<bool> {
-    let mut per = PerCode::new(dict);
+    let is_line = ById::derive(&rows.format, dict.len(), false, |code| {
+        matches!(dict.text(code), Some("combined" | "common"))
+    });
     (0..rows.len())
-        .map(|r| {
-            per.get(rows.format.get(r), |code| {
-                matches!(dict.text(code), Some("combined" | "common"))
-            })
-        })
+        .into_par_iter()
+        .map(|r| is_line.get(rows.format.get(r)))
         .collect()
 }
 
-fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
-    let n = rows.len();
-    let mut d = Derived {
-        route: vec![Codes::NULL; n],
-        action: rows.action.to_vec(),
-        resource_type: rows.resource_type.to_vec(),
-        resource_id: rows.resource_id.to_vec(),
-        credential: None,
-        principal: None,
-        credential_in_query: vec![false; n],
-        is_login: vec![false; n],
-        is_change: vec![false; n],
-        client_family: vec![Codes::NULL; n],
-    };
-    let mut routes: PerCode<(u32, u32, u32)> = PerCode::new(dict);
-    let mut query_keys: PerCode<(bool, u32)> = PerCode::new(dict);
-    let mut families: PerCode<u32> = PerCode::new(dict);
-    let mut actions: PlHashMap<(u32, u32), (u32, bool, bool)> = PlHashMap::new();
-    let mut aws_kinds: PerCode<(bool, bool)> = PerCode::new(dict);
-    for row in 0..n {
-        let ua = rows.user_agent.get(row);
-        if ua != Codes::NULL {
-            d.client_family[row] = families.get(ua, |u| {
-                dict.intern(client::family(dict.text(u).unwrap_or("")).as_str())
-            });
-        }
-        let path = rows.path.get(row);
-        if path != Codes::NULL {
-            derive_http(
-                rows,
-                row,
-                path,
-                dict,
-                &mut d,
-                &mut routes,
-                &mut query_keys,
-                &mut actions,
-            );
-        } else if d.action[row] != Codes::NULL {
-            let (login, write) =
-                aws_kinds.get(d.action[row], |a| aws_kind(dict.text(a).unwrap_or("")));
-            d.is_login[row] = login;
-            d.is_change[row] = !login && rows.read_only[row].map_or(write, |ro| !ro);
-        }
-    }
-    d
+/// What is derived once per distinct value, before the pass over rows.
+struct Lookups {
+    /// Per path: route, resource type and resource id.
+    routes: ById<(u32, u32, u32)>,
+    /// Per user agent: client family.
+    families: ById<u32>,
+    /// Per query string: whether it carries a secret, and the secret.
+    query_keys: ById<(bool, u32)>,
+    /// Per CloudTrail event name: `(is_login, is_write)`.
+    aws_kinds: ById<(bool, bool)>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn derive_http(
-    rows: &Rows<'_>,
-    row: usize,
-    path: u32,
-    dict: &Dictionary,
-    d: &mut Derived,
-    routes: &mut PerCode<(u32, u32, u32)>,
-    query_keys: &mut PerCode<(bool, u32)>,
-    actions: &mut PlHashMap<(u32, u32), (u32, bool, bool)>,
-) {
-    let (route, rtype, rid) = routes.get(path, |p| {
-        let info = route::analyse(dict.text(p).unwrap_or(""));
-        (
-            dict.intern(&info.route),
-            dict.intern(&info.resource_type),
-            dict.intern(&info.resource_id),
-        )
-    });
-    d.route[row] = route;
-    if d.resource_type[row] == Codes::NULL {
-        d.resource_type[row] = rtype;
-        d.resource_id[row] = rid;
-    }
-    let query = rows.query.get(row);
-    if query != Codes::NULL {
-        let (present, key) = query_keys.get(query, |q| {
-            match credential_in_query(dict.text(q).unwrap_or("")) {
-                Some(k) => (true, dict.intern(k)),
-                None => (false, Codes::NULL),
-            }
-        });
-        d.credential_in_query[row] = present;
-        let known = d
-            .credential
-            .as_ref()
-            .map_or_else(|| rows.credential.get(row), |v| v[row]);
-        if present && known == Codes::NULL {
-            d.credential.get_or_insert_with(|| rows.credential.to_vec())[row] = key;
+impl Lookups {
+    fn derive(rows: &Rows<'_>, dict: &Dictionary) -> Lookups {
+        // Ids of the columns as built; values interned below come after.
+        let ids = dict.len();
+        let null = Codes::NULL;
+        let text = |code| dict.text(code).unwrap_or("");
+        Lookups {
+            routes: ById::derive(&rows.path, ids, (null, null, null), |p| {
+                let info = route::analyse(text(p));
+                (
+                    dict.intern(&info.route),
+                    dict.intern(&info.resource_type),
+                    dict.intern(&info.resource_id),
+                )
+            }),
+            families: ById::derive(&rows.user_agent, ids, null, |u| {
+                dict.intern(client::family(text(u)).as_str())
+            }),
+            query_keys: ById::derive(
+                &rows.query,
+                ids,
+                (false, null),
+                |q| match credential_in_query(text(q)) {
+                    Some(k) => (true, dict.intern(k)),
+                    None => (false, null),
+                },
+            ),
+            aws_kinds: ById::derive(&rows.action, ids, (false, false), |a| aws_kind(text(a))),
         }
     }
-    let method = rows.method.get(row);
+}
+
+/// `(action, is_login, is_change)` of each `METHOD route` pair met by one
+/// thread: a few hundred pairs cover a whole API.
+type PairCache = PlHashMap<(u32, u32), (u32, bool, bool)>;
+
+fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
+    let n = rows.len();
+    let look = Lookups::derive(rows, dict);
+    let route: Vec<u32> = (0..n)
+        .into_par_iter()
+        .map(|r| look.routes.get(rows.path.get(r)).0)
+        .collect();
+    let (resource_type, resource_id): (Vec<u32>, Vec<u32>) = (0..n)
+        .into_par_iter()
+        .map(|r| {
+            let (ty, id) = (rows.resource_type.get(r), rows.resource_id.get(r));
+            let path = rows.path.get(r);
+            if ty != Codes::NULL || path == Codes::NULL {
+                return (ty, id);
+            }
+            let (_, ty, id) = look.routes.get(path);
+            (ty, id)
+        })
+        .unzip();
+    let (action, (is_login, is_change)): (Vec<u32>, (Vec<bool>, Vec<bool>)) = (0..n)
+        .into_par_iter()
+        .map_init(PairCache::default, |pairs, r| {
+            action_of(rows, r, route[r], &look, pairs, dict)
+        })
+        .map(|(a, l, c)| (a, (l, c)))
+        .unzip();
+    let credential_in_query: Vec<bool> = (0..n)
+        .into_par_iter()
+        .map(|r| rows.path.get(r) != Codes::NULL && look.query_keys.get(rows.query.get(r)).0)
+        .collect();
+    let client_family: Vec<u32> = (0..n)
+        .into_par_iter()
+        .map(|r| look.families.get(rows.user_agent.get(r)))
+        .collect();
+    let credential = credentials_from_queries(rows, &credential_in_query, &look);
+    Derived {
+        route,
+        action,
+        resource_type,
+        resource_id,
+        credential,
+        principal: None,
+        credential_in_query,
+        is_login,
+        is_change,
+        client_family,
+    }
+}
+
+/// `(action, is_login, is_change)` of row `r`: for HTTP rows from the
+/// method and route (an action the log gave is kept), for CloudTrail rows
+/// from the event name and its read-only flag.
+fn action_of(
+    rows: &Rows<'_>,
+    r: usize,
+    route: u32,
+    look: &Lookups,
+    pairs: &mut PairCache,
+    dict: &Dictionary,
+) -> (u32, bool, bool) {
+    let given = rows.action.get(r);
+    if rows.path.get(r) == Codes::NULL {
+        if given == Codes::NULL {
+            return (given, false, false);
+        }
+        let (login, write) = look.aws_kinds.get(given);
+        let change = !login && rows.read_only[r].map_or(write, |ro| !ro);
+        return (given, login, change);
+    }
+    let method = rows.method.get(r);
     if method == Codes::NULL {
-        return;
+        return (given, false, false);
     }
-    let (action, login, change) = *actions.entry((method, route)).or_insert_with(|| {
-        let m = dict.text(method).unwrap_or("");
-        let r = dict.text(route).unwrap_or("");
-        let login = is_login_route(m, r);
-        let change =
-            !login && matches!(m, "POST" | "PUT" | "PATCH" | "DELETE") && !r.ends_with("/logout");
-        (dict.intern(&format!("{m} {r}")), login, change)
-    });
-    if d.action[row] == Codes::NULL {
-        d.action[row] = action;
+    let (action, login, change) = *pairs
+        .entry((method, route))
+        .or_insert_with(|| http_action(method, route, dict));
+    let action = if given == Codes::NULL { action } else { given };
+    (action, login, change)
+}
+
+fn http_action(method: u32, route: u32, dict: &Dictionary) -> (u32, bool, bool) {
+    let m = dict.text(method).unwrap_or("");
+    let r = dict.text(route).unwrap_or("");
+    let login = is_login_route(m, r);
+    let change =
+        !login && matches!(m, "POST" | "PUT" | "PATCH" | "DELETE") && !r.ends_with("/logout");
+    (dict.intern(&format!("{m} {r}")), login, change)
+}
+
+/// The credential column with keys found in query strings filled in where
+/// the log named none; `None` when no row changes.
+fn credentials_from_queries(
+    rows: &Rows<'_>,
+    in_query: &[bool],
+    look: &Lookups,
+) -> Option<Vec<u32>> {
+    let mut credential: Option<Vec<u32>> = None;
+    for r in (0..rows.len()).filter(|&r| in_query[r]) {
+        let known = credential
+            .as_ref()
+            .map_or_else(|| rows.credential.get(r), |v| v[r]);
+        if known == Codes::NULL {
+            let key = look.query_keys.get(rows.query.get(r)).1;
+            credential.get_or_insert_with(|| rows.credential.to_vec())[r] = key;
+        }
     }
-    d.is_login[row] = login;
-    d.is_change[row] = change;
+    credential
 }
 
 /// Query parameters that carry secrets.

@@ -88,18 +88,16 @@ impl<'a> Codes<'a> {
         matches!(self, Codes::AllNull(_))
     }
 
-    /// The distinct ids other than null, in no particular order.
-    pub fn distinct(&self) -> Vec<u32> {
-        let mut seen = hashbrown::HashSet::new();
-        let mut last = NULL_CODE;
+    /// The distinct ids other than null, ascending. `ids` bounds the ids
+    /// (the dictionary's length when the column was built).
+    pub fn distinct(&self, ids: usize) -> Vec<u32> {
+        let mut seen = vec![false; ids];
         for row in 0..self.len() {
-            let code = self.get(row);
-            if code != last && code != NULL_CODE {
-                seen.insert(code);
-                last = code;
+            if let Some(slot) = seen.get_mut(self.get(row) as usize) {
+                *slot = true;
             }
         }
-        seen.into_iter().collect()
+        (0..ids as u32).filter(|&c| seen[c as usize]).collect()
     }
 
     /// A copy of the ids.
@@ -121,32 +119,34 @@ pub fn column_of(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
     categorical_from_codes(name, codes, dict)
 }
 
-/// Derives a value once per distinct id, caching by id.
-pub struct PerCode<T> {
-    cache: Vec<Option<T>>,
+/// A value derived once for every distinct id of a column, in parallel,
+/// then read per row without locks.
+pub struct ById<T> {
+    values: Vec<T>,
+    null: T,
 }
 
-impl<T: Clone> PerCode<T> {
-    /// A cache for ids below `dict.len()` (ids handed out later are
-    /// derived again each time).
-    pub fn new(dict: &Dictionary) -> PerCode<T> {
-        PerCode {
-            cache: vec![None; dict.len()],
+impl<T: Copy + Send + Sync> ById<T> {
+    /// Derives `f(id)` for every id used in `codes`; `null` stands for rows
+    /// without a value. `ids` bounds the ids, as for [`Codes::distinct`].
+    pub fn derive(codes: &Codes<'_>, ids: usize, null: T, f: impl Fn(u32) -> T + Sync) -> Self {
+        use rayon::prelude::*;
+        let derived: Vec<(u32, T)> = codes
+            .distinct(ids)
+            .into_par_iter()
+            .map(|code| (code, f(code)))
+            .collect();
+        let mut values = vec![null; ids];
+        for (code, v) in derived {
+            values[code as usize] = v;
         }
+        ById { values, null }
     }
 
-    /// The value for `code`, computed by `f` the first time.
+    /// The value derived for `code`.
     #[inline]
-    pub fn get(&mut self, code: u32, f: impl FnOnce(u32) -> T) -> T {
-        match self.cache.get_mut(code as usize) {
-            Some(Some(v)) => v.clone(),
-            Some(slot) => {
-                let v = f(code);
-                *slot = Some(v.clone());
-                v
-            }
-            None => f(code),
-        }
+    pub fn get(&self, code: u32) -> T {
+        self.values.get(code as usize).copied().unwrap_or(self.null)
     }
 }
 

@@ -153,7 +153,7 @@ fn classify(text: &str) -> u8 {
 /// The family of every id of the `client_family` column.
 fn families(family: &Codes<'_>, dict: &Dictionary, ids: usize) -> Vec<Option<Family>> {
     let mut out = vec![None; ids];
-    for code in family.distinct() {
+    for code in family.distinct(ids) {
         if let Some(slot) = out.get_mut(code as usize) {
             *slot = Some(crate::enrich::client::family_named(
                 dict.text(code).unwrap_or(""),
