@@ -95,39 +95,52 @@ struct Subjects {
 /// over the pool; results are collected in identity order, which keeps the
 /// output independent of the thread count.
 pub fn detect(ev: &Events<'_>) -> Vec<Detection> {
+    let phase = crate::timing::Phase::start("detection subjects");
     let subjects = Subjects {
         principals: ev.by_principal.entities(&ev.rank),
         credentials: ev.by_credential.entities(&ev.rank),
         ips: ev.by_ip.entities(&ev.rank),
     };
-    let mut out = Vec::new();
-    out.extend(login_failures(ev));
+    drop(phase);
+    let timed = |name: &'static str, rule: &dyn Fn() -> Vec<Detection>| {
+        let _phase = crate::timing::Phase::start(name);
+        rule()
+    };
+    let mut out = timed("rule password-spray, brute-force", &|| login_failures(ev));
     let spraying: HashSet<u32> = out
         .iter()
         .filter(|d| d.kind == Kind::Ip)
         .map(|d| d.subject)
         .collect();
-    out.extend(per_subject(&subjects.principals, |p| {
-        new_ip_logins(ev, p, &spraying)
+    out.extend(timed("rule new-ip-login", &|| {
+        per_subject(&subjects.principals, |p| new_ip_logins(ev, p, &spraying))
     }));
-    out.extend(per_subject(&subjects.credentials, |c| {
-        credential_new_ips(ev, c)
+    out.extend(timed("rule credential-new-ip", &|| {
+        per_subject(&subjects.credentials, |c| credential_new_ips(ev, c))
     }));
-    out.extend(per_subject(&subjects.credentials, |c| {
-        parallel_ips(ev, c).into_iter().collect()
+    out.extend(timed("rule credential-parallel-ips", &|| {
+        per_subject(&subjects.credentials, |c| {
+            parallel_ips(ev, c).into_iter().collect()
+        })
     }));
-    out.extend(instance_credentials(ev));
-    out.extend(enumeration(ev, &subjects));
-    out.extend(per_subject(&subjects.principals, |p| {
-        bulk_access(ev, p).into_iter().collect()
+    out.extend(timed("rule instance-credential-exfiltration", &|| {
+        instance_credentials(ev)
+    }));
+    out.extend(timed("rule enumeration", &|| enumeration(ev, &subjects)));
+    out.extend(timed("rule bulk-access", &|| {
+        per_subject(&subjects.principals, |p| {
+            bulk_access(ev, p).into_iter().collect()
+        })
     }));
     let flagged: HashSet<(Kind, u32)> = out
         .iter()
         .filter(|d| d.severity >= Severity::Medium)
         .flat_map(|d| d.seeds.iter().map(|s| (s.kind, s.code)))
         .collect();
-    out.extend(per_subject(&subjects.principals, |p| {
-        unauthorized_changes(ev, p, &flagged).into_iter().collect()
+    out.extend(timed("rule unauthorized-change", &|| {
+        per_subject(&subjects.principals, |p| {
+            unauthorized_changes(ev, p, &flagged).into_iter().collect()
+        })
     }));
     out.sort_by(|a, b| {
         (a.rule, ev.text(a.subject), a.first).cmp(&(b.rule, ev.text(b.subject), b.first))
@@ -619,8 +632,9 @@ fn enumeration(ev: &Events<'_>, subjects: &Subjects) -> Vec<Detection> {
 fn enumeration_by(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Option<Detection> {
     const WIDTH: i64 = 10 * MINUTE;
     const MIN_IDS: usize = 100;
-    // Fewer rows than ids needed: nothing to look at.
-    if rows.len() < MIN_IDS {
+    // A window cannot hold more distinct ids than rows: most identities
+    // never come near, and this check costs no hashing.
+    if rows.len() < MIN_IDS || max_in_window(ev, rows, WIDTH) < MIN_IDS {
         return None;
     }
     let route = ev.dict.lookup("route");
@@ -768,49 +782,63 @@ fn bulk_access(ev: &Events<'_>, p: u32) -> Option<Detection> {
         .collect();
     let &first = ev.by_principal.of(p).first()?;
     let first_seen = ev.ts[first as usize];
-    let mut hours: Vec<(i64, u64, u64, Vec<u32>)> = Vec::new();
-    for &row in &reads {
+    let mut hours: Vec<Hour> = Vec::new();
+    for (i, &row) in reads.iter().enumerate() {
         let r = row as usize;
         let hour = ev.ts[r].div_euclid(HOUR);
         match hours.last_mut() {
-            Some(h) if h.0 == hour => {
-                h.1 += ev.bytes_of(r);
-                h.2 += 1;
-                h.3.push(row);
+            Some(h) if h.hour == hour => {
+                h.bytes += ev.bytes_of(r);
+                h.reads.end = i + 1;
             }
-            _ => hours.push((hour, ev.bytes_of(r), 1, vec![row])),
+            _ => hours.push(Hour {
+                hour,
+                bytes: ev.bytes_of(r),
+                reads: i..i + 1,
+            }),
         }
     }
     let (mut max_bytes, mut max_reads) = (0u64, 0u64);
     for i in 0..hours.len() {
-        let (hour, bytes, count, _) = &hours[i];
-        let mature = hour * HOUR - first_seen >= BASELINE_NS;
+        let h = &hours[i];
+        let count = h.reads.len() as u64;
+        let mature = h.hour * HOUR - first_seen >= BASELINE_NS;
         let over =
-            *bytes > (10 * max_bytes).max(MIN_BYTES) || *count > (10 * max_reads).max(MIN_READS);
+            h.bytes > (10 * max_bytes).max(MIN_BYTES) || count > (10 * max_reads).max(MIN_READS);
         if mature && over {
-            return Some(bulk(ev, p, &hours[i], max_bytes, max_reads));
+            let rows = &reads[h.reads.clone()];
+            return Some(bulk(ev, p, h.bytes, rows, max_bytes, max_reads));
         }
         // The hour just before may already be the attack: compare with
         // hours that ended at least an hour earlier.
         if i > 0 {
-            max_bytes = max_bytes.max(hours[i - 1].1);
-            max_reads = max_reads.max(hours[i - 1].2);
+            max_bytes = max_bytes.max(hours[i - 1].bytes);
+            max_reads = max_reads.max(hours[i - 1].reads.len() as u64);
         }
     }
     None
 }
 
+/// One clock hour of a principal's reads.
+struct Hour {
+    hour: i64,
+    bytes: u64,
+    /// Its reads, as a range of the principal's read list.
+    reads: std::ops::Range<usize>,
+}
+
 fn bulk(
     ev: &Events<'_>,
     p: u32,
-    hour: &(i64, u64, u64, Vec<u32>),
+    bytes: u64,
+    rows: &[u32],
     max_bytes: u64,
     max_reads: u64,
 ) -> Detection {
-    let (_, bytes, count, rows) = hour;
+    let count = rows.len() as u64;
     let ratio =
-        (*bytes as f64 / max_bytes.max(1) as f64).max(*count as f64 / max_reads.max(1) as f64);
-    let severity = if *bytes >= 100 << 20 || *count >= 1000 || ratio >= 50.0 {
+        (bytes as f64 / max_bytes.max(1) as f64).max(count as f64 / max_reads.max(1) as f64);
+    let severity = if bytes >= 100 << 20 || count >= 1000 || ratio >= 50.0 {
         Severity::High
     } else {
         Severity::Medium
@@ -821,11 +849,11 @@ fn bulk(
         Kind::Principal,
         p,
         ev,
-        rows.clone(),
+        rows.to_vec(),
     );
     d.summary = format!(
         "{count} reads, {} in one hour (busiest earlier hour: {max_reads} reads, {})",
-        human_bytes(*bytes),
+        human_bytes(bytes),
         human_bytes(max_bytes)
     );
     d.seeds = new_pairs(ev, Kind::Principal, p, rows);

@@ -108,12 +108,23 @@ pub struct Events<'a> {
     pub by_principal: Groups,
     success: Option<u32>,
     cloudtrail: Option<u32>,
+    /// Per row, the [`flag`] bits: the facts rules test on every row, one
+    /// byte to read instead of one array each.
+    flags: Vec<u8>,
     /// Ids of `GET` and `HEAD`, for [`Events::is_read`].
     read_methods: [Option<u32>; 2],
     /// Client family of each id of the `client_family` column.
     families: Vec<Option<Family>>,
     /// Per id of the `ip` column: [`IS_ADDRESS`] and [`IS_PUBLIC`] bits.
     ip_kinds: Vec<u8>,
+}
+
+/// Bits of [`Events`]' per-row flags.
+pub mod flag {
+    /// The outcome is success.
+    pub const SUCCESS: u8 = 1;
+    /// The row reads data (see [`super::Events::is_read`]).
+    pub const READ: u8 = 2;
 }
 
 /// The value of an `ip` id parses as an IP address.
@@ -190,7 +201,7 @@ impl<'a> Events<'a> {
         let by_credential = Groups::build(&credential, &order, ids);
         let by_principal = Groups::build(&principal, &order, ids);
         let family = Codes::of(df, e::CLIENT_FAMILY)?;
-        Ok(Events {
+        let mut ev = Events {
             dict,
             ts,
             line: df.column(c::LINE)?.u64()?.cont_slice()?,
@@ -227,7 +238,35 @@ impl<'a> Events<'a> {
             success: dict.lookup("success"),
             cloudtrail: dict.lookup("cloudtrail"),
             read_methods: [dict.lookup("GET"), dict.lookup("HEAD")],
-        })
+            flags: Vec::new(),
+        };
+        ev.flags = (0..ev.len())
+            .into_par_iter()
+            .map(|r| ev.row_flags(r))
+            .collect();
+        Ok(ev)
+    }
+
+    fn row_flags(&self, row: usize) -> u8 {
+        let mut bits = 0;
+        if self.success.is_some_and(|s| self.outcome.get(row) == s) {
+            bits |= flag::SUCCESS;
+        }
+        if self.reads_data(row) {
+            bits |= flag::READ;
+        }
+        bits
+    }
+
+    fn reads_data(&self, row: usize) -> bool {
+        if self.is_login[row] || self.is_change[row] {
+            return false;
+        }
+        let method = self.method.get(row);
+        if method == Codes::NULL {
+            return self.read_only[row].unwrap_or(false);
+        }
+        self.read_methods.contains(&Some(method))
     }
 
     /// Number of rows.
@@ -273,7 +312,7 @@ impl<'a> Events<'a> {
     /// Whether the row's outcome is success.
     #[inline]
     pub fn succeeded(&self, row: usize) -> bool {
-        self.success.is_some_and(|s| self.outcome.get(row) == s)
+        self.flags[row] & flag::SUCCESS != 0
     }
 
     /// Whether the row comes from CloudTrail.
@@ -283,15 +322,9 @@ impl<'a> Events<'a> {
     }
 
     /// Whether the row reads data: a GET/HEAD, or a read-only AWS call.
+    #[inline]
     pub fn is_read(&self, row: usize) -> bool {
-        if self.is_login[row] || self.is_change[row] {
-            return false;
-        }
-        let method = self.method.get(row);
-        if method == Codes::NULL {
-            return self.read_only[row].unwrap_or(false);
-        }
-        self.read_methods.contains(&Some(method))
+        self.flags[row] & flag::READ != 0
     }
 
     /// Client family of the row.
