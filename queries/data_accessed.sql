@@ -1,5 +1,5 @@
 -- What the attacker read: successful reads by identity and resource.
-SELECT principal, resource_type, resource_id, count(*) AS count, sum(bytes) AS bytes,
+SELECT principal, resource_type, resource_id, count(*) AS count, coalesce(sum(bytes), 0) AS bytes,
        min(ts) AS first, max(ts) AS last
 FROM events
 WHERE malicious AND NOT duplicate AND outcome = 'success' AND resource_type IS NOT NULL
