@@ -197,9 +197,15 @@ impl<'a> Events<'a> {
         for (pos, &row) in order.iter().enumerate() {
             rank[row as usize] = pos as u32;
         }
-        let by_ip = Groups::build(&ip, &order, ids);
-        let by_credential = Groups::build(&credential, &order, ids);
-        let by_principal = Groups::build(&principal, &order, ids);
+        let (by_ip, (by_credential, by_principal)) = rayon::join(
+            || Groups::build(&ip, &order, ids),
+            || {
+                rayon::join(
+                    || Groups::build(&credential, &order, ids),
+                    || Groups::build(&principal, &order, ids),
+                )
+            },
+        );
         let family = Codes::of(df, e::CLIENT_FAMILY)?;
         let mut ev = Events {
             dict,
