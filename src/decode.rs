@@ -43,7 +43,7 @@ pub struct Chunk<'a> {
 
 /// Target size of a chunk: large enough to amortise per-chunk work, small
 /// enough to spread a few megabytes over every core.
-pub const CHUNK_SIZE: usize = 1 << 20;
+pub const CHUNK_SIZE: usize = 1 << 22;
 
 /// The first `limit` decoded bytes, for format detection.
 pub fn peek(input: &Input, limit: usize) -> Vec<u8> {
