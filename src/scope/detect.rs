@@ -339,27 +339,40 @@ impl History {
     }
 }
 
-/// Successful logins of principal `p` from an address it never used.
-fn new_ip_logins(ev: &Events<'_>, p: u32, spraying: &HashSet<u32>) -> Vec<Detection> {
-    let mut out = Vec::new();
+/// Walks an identity's `rows` with its history and calls `found` for the
+/// first row from each address the history does not know yet, among rows
+/// that `is_candidate` accepts. Duplicate lines of a request are skipped.
+fn first_uses_of_new_addresses(
+    ev: &Events<'_>,
+    rows: &[u32],
+    is_candidate: impl Fn(usize, u32) -> bool,
+    mut found: impl FnMut(usize, &History),
+) {
     let mut hist = History::default();
     let mut reported: HashSet<u32> = HashSet::new();
-    for &row in ev.by_principal.of(p) {
+    for &row in rows {
         let r = row as usize;
         if ev.duplicate[r] {
             continue;
         }
         let ip = ev.ip.get(r);
-        let candidate = ev.is_login[r]
-            && ev.succeeded(r)
-            && ip != Codes::NULL
-            && hist.mature(ev.ts[r])
-            && !hist.ips.contains(&ip);
-        if candidate && reported.insert(ip) {
-            out.push(new_ip_login(ev, p, r, &hist, spraying));
+        let new = is_candidate(r, ip) && hist.mature(ev.ts[r]) && !hist.ips.contains(&ip);
+        if new && reported.insert(ip) {
+            found(r, &hist);
         }
         hist.record(ev, r);
     }
+}
+
+/// Successful logins of principal `p` from an address it never used.
+fn new_ip_logins(ev: &Events<'_>, p: u32, spraying: &HashSet<u32>) -> Vec<Detection> {
+    let mut out = Vec::new();
+    first_uses_of_new_addresses(
+        ev,
+        ev.by_principal.of(p),
+        |r, ip| ev.is_login[r] && ev.succeeded(r) && ip != Codes::NULL,
+        |r, hist| out.push(new_ip_login(ev, p, r, hist, spraying)),
+    );
     out
 }
 
@@ -427,56 +440,49 @@ fn new_ip_login(
 /// Uses of key `cred` from an address it never used.
 fn credential_new_ips(ev: &Events<'_>, cred: u32) -> Vec<Detection> {
     let mut out = Vec::new();
-    let mut hist = History::default();
-    let mut reported: HashSet<u32> = HashSet::new();
-    for &row in ev.by_credential.of(cred) {
-        let r = row as usize;
-        if ev.duplicate[r] {
-            continue;
-        }
-        let ip = ev.ip.get(r);
-        let candidate = !ev.is_login[r]
-            && ev.succeeded(r)
-            && ev.is_address(ip)
-            && hist.mature(ev.ts[r])
-            && !hist.ips.contains(&ip);
-        if candidate && reported.insert(ip) {
-            let family = ev.family.get(r);
-            let new_family = family != Codes::NULL && !hist.families.contains(&family);
-            let severity = if new_family {
-                Severity::High
-            } else {
-                Severity::Medium
-            };
-            let mut d = detection(
-                "credential-new-ip",
-                severity,
-                Kind::Credential,
-                cred,
-                ev,
-                vec![row],
-            );
-            d.seeds.push(Seed {
-                kind: Kind::Credential,
-                code: cred,
-                since: ev.ts[r],
-            });
-            d.seeds.push(Seed {
-                kind: Kind::Ip,
-                code: ip,
-                since: ev.ts[r],
-            });
-            let client = if new_family {
-                format!(" with a new client ({})", ev.text(family))
-            } else {
-                String::new()
-            };
-            d.summary = format!("used from {} for the first time{client}", ev.text(ip));
-            out.push(d);
-        }
-        hist.record(ev, r);
-    }
+    first_uses_of_new_addresses(
+        ev,
+        ev.by_credential.of(cred),
+        |r, ip| !ev.is_login[r] && ev.succeeded(r) && ev.is_address(ip),
+        |r, hist| out.push(credential_new_ip(ev, cred, r, hist)),
+    );
     out
+}
+
+fn credential_new_ip(ev: &Events<'_>, cred: u32, r: usize, hist: &History) -> Detection {
+    let ip = ev.ip.get(r);
+    let family = ev.family.get(r);
+    let new_family = family != Codes::NULL && !hist.families.contains(&family);
+    let severity = if new_family {
+        Severity::High
+    } else {
+        Severity::Medium
+    };
+    let mut d = detection(
+        "credential-new-ip",
+        severity,
+        Kind::Credential,
+        cred,
+        ev,
+        vec![r as u32],
+    );
+    d.seeds.push(Seed {
+        kind: Kind::Credential,
+        code: cred,
+        since: ev.ts[r],
+    });
+    d.seeds.push(Seed {
+        kind: Kind::Ip,
+        code: ip,
+        since: ev.ts[r],
+    });
+    let client = if new_family {
+        format!(" with a new client ({})", ev.text(family))
+    } else {
+        String::new()
+    };
+    d.summary = format!("used from {} for the first time{client}", ev.text(ip));
+    d
 }
 
 /// Key `cred` alternating between two addresses: A, then B, then A.
