@@ -218,7 +218,8 @@ fn warn_about_inputs(loaded: &Loaded) {
     }
     if skipped > SKIPS_NAMED + 1 {
         log::warn!(
-            "skipped {} more inputs that are not logs (-v names them; all are listed in the manifest)",
+            "skipped {} more inputs that are not logs \
+             (-v names them; all are listed in the manifest)",
             skipped - SKIPS_NAMED
         );
     }

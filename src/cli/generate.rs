@@ -78,7 +78,8 @@ pub fn run(args: Args, _global: &GlobalArgs) -> Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "wrote {} files under {}: {} edge lines, {} gateway lines, {} CloudTrail records; answer key in truth.json",
+        "wrote {} files under {}: {} edge lines, {} gateway lines, {} CloudTrail records; \
+         answer key in truth.json",
         summary.files.len(),
         args.out.display(),
         summary.edge_lines,

@@ -18,7 +18,8 @@ use crate::report::tabular::{write_csv, write_json, write_table};
 /// outcome, bytes, user_agent, action, resource_type, resource_id, ...).
 /// Times are UTC.
 ///
-/// Example: breachscope query logs/ --sql "SELECT ip, count(*) AS n FROM events GROUP BY ip ORDER BY n DESC LIMIT 10"
+/// Example: breachscope query logs/ --sql "SELECT ip, count(*) AS n FROM events GROUP BY ip
+/// ORDER BY n DESC LIMIT 10"
 #[derive(clap::Args)]
 pub struct Args {
     #[command(flatten)]

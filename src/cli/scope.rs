@@ -174,7 +174,8 @@ fn print_summary(report: &Report<'_>) -> Result<()> {
 /// Tells where the outputs went (stderr: stdout carries results only).
 fn print_outputs(dir: &Path) {
     log::info!(
-        "wrote findings.json, timeline.csv, timeline.jsonl, notify.csv, containment.md, report.md, report.html and rejects.jsonl to {}",
+        "wrote findings.json, timeline.csv, timeline.jsonl, notify.csv, containment.md, report.md, \
+         report.html and rejects.jsonl to {}",
         dir.display()
     );
 }

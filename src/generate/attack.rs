@@ -34,7 +34,8 @@ pub const IPV6_IP: &str = "2001:db8:dead::beef";
 
 const SCRIPT_UA: &str = "python-requests/2.31.0";
 const BROWSER_UA: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:122.0) Gecko/20100101 Firefox/122.0";
-const SPRAY_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.0.0 Safari/537.36";
+const SPRAY_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 \
+                        (KHTML, like Gecko) Chrome/121.0.0.0 Safari/537.36";
 const CLI_UA: &str =
     "aws-cli/2.15.0 Python/3.11.6 Linux/6.5.0-1014-aws exe/x86_64.ubuntu.22 prompt/off";
 
@@ -406,7 +407,10 @@ impl Plan<'_> {
                 "s3.amazonaws.com",
                 "GetObject",
             );
-            c.params = json!({"bucketName": "nw-customer-exports", "key": format!("{exports}/customers-part-{part:02}.csv")});
+            c.params = json!({
+                "bucketName": "nw-customer-exports",
+                "key": format!("{exports}/customers-part-{part:02}.csv")
+            });
             c.bytes_out = Some(bytes);
             c.extra = json!({"bytesTransferredOut": bytes});
         }
@@ -435,7 +439,11 @@ impl Plan<'_> {
             "CreateAccessKey",
         );
         c.params = json!({"userName": "svc-backup"});
-        c.response = json!({"accessKey": {"accessKeyId": backup_key, "status": "Active", "userName": "svc-backup"}});
+        c.response = json!({"accessKey": {
+            "accessKeyId": backup_key,
+            "status": "Active",
+            "userName": "svc-backup"
+        }});
         c.read_only = false;
         let backup = AwsIdentity::IamUser {
             name: "svc-backup".into(),
@@ -448,8 +456,12 @@ impl Plan<'_> {
             "s3.amazonaws.com",
             "PutBucketPolicy",
         );
-        c.params = json!({"bucketName": "nw-customer-exports",
-            "bucketPolicy": {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}]}});
+        c.params = json!({
+            "bucketName": "nw-customer-exports",
+            "bucketPolicy": {"Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+            ]}
+        });
         c.read_only = false;
         for part in 0..3 {
             let bytes = self.rng.random_range(2_000_000..3_000_000);
@@ -460,7 +472,10 @@ impl Plan<'_> {
                 "s3.amazonaws.com",
                 "GetObject",
             );
-            c.params = json!({"bucketName": "nw-customer-exports", "key": format!("{exports}/customers-part-{part:02}.csv")});
+            c.params = json!({
+                "bucketName": "nw-customer-exports",
+                "key": format!("{exports}/customers-part-{part:02}.csv")
+            });
             c.bytes_out = Some(bytes);
             c.extra = json!({"bytesTransferredOut": bytes});
         }

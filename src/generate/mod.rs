@@ -210,8 +210,10 @@ impl AwsAccount {
             "AssumeRole",
         );
         call.ua = "ec2.amazonaws.com";
-        call.params = json!({"roleArn": format!("arn:aws:iam::{}:role/api-backend-role", self.account),
-            "roleSessionName": "i-0a1b2c3d4e5f60718"});
+        call.params = json!({
+            "roleArn": format!("arn:aws:iam::{}:role/api-backend-role", self.account),
+            "roleSessionName": "i-0a1b2c3d4e5f60718"
+        });
         call.response = json!({"credentials": {"accessKeyId": key, "expiration": "in six hours"}});
         call
     }

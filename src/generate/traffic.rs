@@ -384,7 +384,8 @@ fn scanner_probes(
         if !(start..end).contains(&ts) {
             continue;
         }
-        let ua = "Mozilla/5.0 (compatible; Nuclei - Open-source project (github.com/projectdiscovery/nuclei))";
+        let ua = "Mozilla/5.0 (compatible; Nuclei - Open-source project \
+                  (github.com/projectdiscovery/nuclei))";
         let mut r = base(ts, &sc.world.scanner_ip, "GET", (*probe).to_string(), ua);
         if probe.starts_with("/api/") {
             r = api(r, rng, "admin-api");

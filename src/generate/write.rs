@@ -470,8 +470,13 @@ fn identity(sc: &Scenario, id: &AwsIdentity) -> Value {
     let acct = &sc.aws.account;
     match id {
         AwsIdentity::IamUser { name, key } => {
-            let mut v = json!({"type": "IAMUser", "principalId": format!("AIDA{}", name.len()), "arn":
-                format!("arn:aws:iam::{acct}:user/{name}"), "accountId": acct, "userName": name});
+            let mut v = json!({
+                "type": "IAMUser",
+                "principalId": format!("AIDA{}", name.len()),
+                "arn": format!("arn:aws:iam::{acct}:user/{name}"),
+                "accountId": acct,
+                "userName": name
+            });
             if !key.is_empty() {
                 v["accessKeyId"] = key.clone().into();
             }
@@ -484,7 +489,11 @@ fn identity(sc: &Scenario, id: &AwsIdentity) -> Value {
             "accountId": acct,
             "accessKeyId": key,
             "sessionContext": {
-                "sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{acct}:role/{role}"), "userName": role},
+                "sessionIssuer": {
+                    "type": "Role",
+                    "arn": format!("arn:aws:iam::{acct}:role/{role}"),
+                    "userName": role
+                },
                 "attributes": {"mfaAuthenticated": "false"},
                 "ec2RoleDelivery": "2.0"
             }

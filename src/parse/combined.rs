@@ -4,7 +4,8 @@
 //! because the fields before it vary the most in the wild:
 //!
 //! ```text
-//! [vhost[:port]] client[, client...] ident user [time] "request" status size ["referer" "agent"] [extra...]
+//! [vhost[:port]] client[, client...] ident user [time] "request" status size
+//!     ["referer" "agent"] [extra...]
 //! ```
 //!
 //! The client part may be a single address, a host name, an

@@ -124,7 +124,8 @@ pub fn write(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
         for s in &f.shared_addresses {
             writeln!(
                 out,
-                "- `{}` is used by {}+ accounts (NAT, proxy or carrier); blocking it would lock them out",
+                "- `{}` is used by {}+ accounts (NAT, proxy or carrier); \
+                 blocking it would lock them out",
                 for_markdown(&s.ip),
                 s.principals
             )?;

@@ -15,13 +15,18 @@ use crate::scope::findings::{Evidence, Findings};
 /// Rows shown in long tables; the full lists are in findings.json.
 const TABLE_ROWS: usize = 100;
 
-const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;margin:2em auto;max-width:1200px;\
-color:#1d2330;padding:0 1em}h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:2px solid #e3e6ec;\
-padding-bottom:.2em}h3{margin-bottom:.3em}table{border-collapse:collapse;width:100%;margin:.6em 0;font-size:13px}\
-th,td{border:1px solid #dde1e8;padding:4px 7px;text-align:left;vertical-align:top;word-break:break-word}\
-th{background:#f3f5f8}code{font-size:12px;background:#f3f5f8;padding:1px 3px;border-radius:3px}\
-.summary{background:#fff6f5;border-left:4px solid #c8372d;padding:.6em 1.2em}.high{color:#b3261e;font-weight:600}\
-.medium{color:#a15c00;font-weight:600}.low{color:#5a6472}.muted{color:#5a6472}.chart{margin:.5em 0 1.5em}";
+const STYLE: &str = "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',sans-serif;\
+    margin:2em auto;max-width:1200px;color:#1d2330;padding:0 1em}\
+    h1{font-size:1.7em;margin-bottom:.2em}\
+    h2{margin-top:2em;border-bottom:2px solid #e3e6ec;padding-bottom:.2em}\
+    h3{margin-bottom:.3em}\
+    table{border-collapse:collapse;width:100%;margin:.6em 0;font-size:13px}\
+    th,td{border:1px solid #dde1e8;padding:4px 7px;text-align:left;vertical-align:top;\
+    word-break:break-word}\
+    th{background:#f3f5f8}code{font-size:12px;background:#f3f5f8;padding:1px 3px;border-radius:3px}\
+    .summary{background:#fff6f5;border-left:4px solid #c8372d;padding:.6em 1.2em}\
+    .high{color:#b3261e;font-weight:600}.medium{color:#a15c00;font-weight:600}\
+    .low{color:#5a6472}.muted{color:#5a6472}.chart{margin:.5em 0 1.5em}";
 
 fn cite(e: &[Evidence]) -> String {
     e.iter()
@@ -55,7 +60,8 @@ pub fn write(out: &mut dyn Write, f: &Findings<'_>, story: &Story) -> std::io::R
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
          <title>Incident report</title><style>{STYLE}</style></head><body>\
-         <h1>Incident report</h1><p class=\"muted\">Written by {} {} from {} inputs. Every finding cites file and line.</p>",
+         <h1>Incident report</h1><p class=\"muted\">Written by {} {} from {} inputs. \
+         Every finding cites file and line.</p>",
         f.tool.name,
         f.tool.version,
         f.inputs.len()
@@ -127,7 +133,8 @@ fn bars(
     let step = W / hourly.len() as f64;
     let _ = write!(
         s,
-        "<div class=\"chart\"><svg viewBox=\"0 0 {W} {}\" width=\"100%\" role=\"img\" aria-label=\"{label}\">\
+        "<div class=\"chart\"><svg viewBox=\"0 0 {W} {}\" width=\"100%\" role=\"img\" \
+         aria-label=\"{label}\">\
          <text x=\"0\" y=\"12\" font-size=\"12\" fill=\"#1d2330\">{label} (max {} per hour)</text>",
         H + 20.0,
         max as u64
@@ -140,7 +147,8 @@ fn bars(
         let height = (v as f64 / max * H).max(1.0);
         let _ = write!(
             s,
-            "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{height:.2}\" fill=\"{color}\"><title>{} {v}</title></rect>",
+            "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{height:.2}\" \
+             fill=\"{color}\"><title>{} {v}</title></rect>",
             i as f64 * step,
             20.0 + H - height,
             (step - 0.5).max(0.5),

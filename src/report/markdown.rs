@@ -82,7 +82,9 @@ fn activity(out: &mut dyn Write, story: &Story) -> std::io::Result<()> {
 fn tables(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     writeln!(
         out,
-        "## Attacker addresses\n\n| address | first | last | events | evidence |\n|---|---|---|---|---|"
+        "## Attacker addresses\n\n\
+         | address | first | last | events | evidence |\n\
+         |---|---|---|---|---|"
     )?;
     for a in &f.attacker_ips {
         writeln!(
@@ -97,7 +99,9 @@ fn tables(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "\n## Compromised credentials\n\n| credential | owner | first misuse | last misuse | events | evidence |\n|---|---|---|---|---|---|"
+        "\n## Compromised credentials\n\n\
+         | credential | owner | first misuse | last misuse | events | evidence |\n\
+         |---|---|---|---|---|---|"
     )?;
     for c in &f.compromised_credentials {
         writeln!(
@@ -113,7 +117,9 @@ fn tables(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "\n## Compromised accounts\n\n| account | first | last | events | evidence |\n|---|---|---|---|---|"
+        "\n## Compromised accounts\n\n\
+         | account | first | last | events | evidence |\n\
+         |---|---|---|---|---|"
     )?;
     for p in &f.compromised_principals {
         writeln!(
@@ -128,7 +134,9 @@ fn tables(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "\n## Data accessed\n\n| by | resource type | id | reads | bytes | first | last |\n|---|---|---|---|---|---|---|"
+        "\n## Data accessed\n\n\
+         | by | resource type | id | reads | bytes | first | last |\n\
+         |---|---|---|---|---|---|---|"
     )?;
     for a in f.data_accessed.iter().take(TABLE_ROWS) {
         writeln!(
@@ -146,7 +154,9 @@ fn tables(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     more(out, f.data_accessed.len())?;
     writeln!(
         out,
-        "\n## Affected data subjects ({})\n\n| id | type | reads | first | last |\n|---|---|---|---|---|",
+        "\n## Affected data subjects ({})\n\n\
+         | id | type | reads | first | last |\n\
+         |---|---|---|---|---|",
         f.affected_data_subjects.len()
     )?;
     for s in f.affected_data_subjects.iter().take(TABLE_ROWS) {
@@ -178,7 +188,9 @@ fn tables(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     }
     writeln!(
         out,
-        "\n## Unauthorized changes\n\n| time | by | action | target | evidence |\n|---|---|---|---|---|"
+        "\n## Unauthorized changes\n\n\
+         | time | by | action | target | evidence |\n\
+         |---|---|---|---|---|"
     )?;
     for c in &f.unauthorized_changes {
         writeln!(
@@ -197,7 +209,9 @@ fn tables(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
 fn detections(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     writeln!(
         out,
-        "## Detections\n\n| severity | rule | subject | first | count | why | evidence |\n|---|---|---|---|---|---|---|"
+        "## Detections\n\n\
+         | severity | rule | subject | first | count | why | evidence |\n\
+         |---|---|---|---|---|---|---|"
     )?;
     let mut shown = 0;
     for d in f
@@ -222,7 +236,8 @@ fn detections(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     if low > 0 {
         writeln!(
             out,
-            "\n{low} low-severity detections (usually travel or new devices) are listed in findings.json."
+            "\n{low} low-severity detections (usually travel or new devices) \
+             are listed in findings.json."
         )?;
     }
     writeln!(out)
@@ -231,7 +246,9 @@ fn detections(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
 fn pivot(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     writeln!(
         out,
-        "## Why each item is in scope\n\n| time | item | reached from | because | evidence |\n|---|---|---|---|---|"
+        "## Why each item is in scope\n\n\
+         | time | item | reached from | because | evidence |\n\
+         |---|---|---|---|---|"
     )?;
     for h in &f.pivot {
         writeln!(
@@ -261,7 +278,9 @@ fn hardening(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
 fn manifest(out: &mut dyn Write, f: &Findings<'_>) -> std::io::Result<()> {
     writeln!(
         out,
-        "## Evidence manifest\n\n| input | SHA-256 | bytes | format | records | rejected | note |\n|---|---|---|---|---|---|---|"
+        "## Evidence manifest\n\n\
+         | input | SHA-256 | bytes | format | records | rejected | note |\n\
+         |---|---|---|---|---|---|---|"
     )?;
     for i in &f.inputs {
         let note = match (&i.skipped, &i.damage) {

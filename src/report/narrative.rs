@@ -76,7 +76,8 @@ pub fn summary_lines(f: &Findings<'_>) -> Vec<String> {
     let bytes: u64 = f.data_accessed.iter().map(|a| a.bytes).sum();
     if !f.data_accessed.is_empty() {
         out.push(format!(
-            "They read the records of {people} people and {objects} stored file(s): {} in {} distinct resources.",
+            "They read the records of {people} people and {objects} stored file(s): \
+             {} in {} distinct resources.",
             human_bytes(bytes),
             f.data_accessed.len()
         ));

@@ -9,17 +9,24 @@
 //!
 //! Rules and their subjects:
 //!
-//! | rule | subject | fires when |
-//! |---|---|---|
-//! | `password-spray` | IP | failed logins for 10+ accounts within an hour, 80%+ of its logins failing |
-//! | `brute-force` | IP | 10+ failed logins for one account within 15 minutes |
-//! | `new-ip-login` | principal | a successful login from an address the principal never used; severity rises with a new client family, a missing second factor, an address seen spraying |
-//! | `credential-new-ip` | credential | a key used from an address it never used; high with a new client family |
-//! | `credential-parallel-ips` | credential | one credential alternating between two addresses within 30 minutes |
-//! | `enumeration` | principal or IP | 100+ distinct ids of one resource type read within 10 minutes, 5x above its own past |
-//! | `bulk-access` | principal | an hour of reads 10x above the principal's busiest past hour (and over 5 MB or 100 reads) |
-//! | `unauthorized-change` | principal | a sensitive change the principal never made before, or any sensitive change from a flagged address or credential |
-//! | `instance-credential-exfiltration` | credential | an EC2 instance-role session used from a public address with a workstation client |
+//! - `password-spray` (IP): failed logins for 10+ accounts within an hour, 80%+ of
+//!   its logins failing.
+//! - `brute-force` (IP): 10+ failed logins for one account within 15 minutes.
+//! - `new-ip-login` (principal): a successful login from an address the principal
+//!   never used; severity rises with a new client family, a missing second factor,
+//!   an address seen spraying.
+//! - `credential-new-ip` (credential): a key used from an address it never used;
+//!   high with a new client family.
+//! - `credential-parallel-ips` (credential): one credential alternating between two
+//!   addresses within 30 minutes.
+//! - `enumeration` (principal or IP): 100+ distinct ids of one resource type read
+//!   within 10 minutes, 5x above its own past.
+//! - `bulk-access` (principal): an hour of reads 10x above the principal's busiest
+//!   past hour (and over 5 MB or 100 reads).
+//! - `unauthorized-change` (principal): a sensitive change the principal never made
+//!   before, or any sensitive change from a flagged address or credential.
+//! - `instance-credential-exfiltration` (credential): an EC2 instance-role session
+//!   used from a public address with a workstation client.
 
 use std::collections::VecDeque;
 

@@ -786,7 +786,8 @@ fn hardening(
         out.push(Hardening {
             issue: "credentials in query strings".into(),
             detail: format!(
-                "{} received {} credentials in the query string; they are written to every proxy and access log",
+                "{} received {} credentials in the query string; \
+                 they are written to every proxy and access log",
                 route[i].text(),
                 number(&creds[i])
             ),
@@ -830,7 +831,9 @@ fn hardening(
         out.push(Hardening {
             issue: "instance credentials usable off the instance".into(),
             detail: format!(
-                "the EC2 role session {} was used from outside; require IMDSv2 with a hop limit of 1 and restrict the role with aws:SourceVpc or aws:ec2InstanceSourceVPC conditions",
+                "the EC2 role session {} was used from outside; \
+                 require IMDSv2 with a hop limit of 1 and restrict the role with \
+                 aws:SourceVpc or aws:ec2InstanceSourceVPC conditions",
                 ev.text(d.subject)
             ),
             count: d.count,
@@ -868,7 +871,8 @@ fn over_broad_keys(ev: &Events<'_>, analysis: &Analysis) -> Vec<Hardening> {
             out.push(Hardening {
                 issue: "over-broad credential".into(),
                 detail: format!(
-                    "{} ({owner}) could both read data ({}) and make security changes ({}); scope it to one job",
+                    "{} ({owner}) could both read data ({}) and make security changes ({}); \
+                     scope it to one job",
                     ev.text(cred),
                     human_bytes(read_bytes),
                     identity_changes.into_iter().collect::<Vec<_>>().join(", ")
