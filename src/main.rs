@@ -6,6 +6,15 @@
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay` (its v2 header numbers it 15).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> std::process::ExitCode {
+    // Return freed memory to the system at once rather than after 10 ms:
+    // the parsed chunks are freed while the frame they are copied into
+    // grows, and prompt purging keeps the two from adding up (peak resident
+    // memory on 13 M lines: 2.2 GB -> 1.9 GB, for about 4% more time).
+    // SAFETY: sets a plain integer option before any thread is started.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     breachscope::cli::main()
 }

@@ -10,6 +10,7 @@
 mod builder;
 pub mod codes;
 pub mod columns;
+mod fill;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -33,132 +34,70 @@ pub struct ChunkOrigin {
 
 /// Builds the event frame from parsed chunks, in the order given.
 ///
-/// Each column is concatenated once into one contiguous buffer and wrapped
-/// without a further copy; nulls become a validity bitmap. Columns are
-/// built in parallel.
+/// Each column is one contiguous buffer that the chunks are copied into and
+/// that is then wrapped without a further copy (see [`fill`]); nulls become
+/// a validity bitmap. Columns are wrapped in parallel.
 pub fn assemble(
     mut chunks: Vec<(ChunkOrigin, ChunkColumns)>,
     sources: &[String],
     dict: &Dictionary,
 ) -> PolarsResult<DataFrame> {
-    let rows: usize = chunks.iter().map(|(_, c)| c.rows).sum();
     let sizes: Vec<usize> = chunks.iter().map(|(_, c)| c.rows).collect();
+    let rows: usize = sizes.iter().sum();
     let source_codes: Vec<u32> = chunks
         .iter()
         .map(|(o, _)| dict.intern(&sources[o.source]))
         .collect();
     let format_codes: Vec<u32> = chunks.iter().map(|(o, _)| dict.intern(o.format)).collect();
-    let line_bases: Vec<u64> = chunks.iter().map(|(o, _)| o.line_base).collect();
-
-    // Move every column's parts out of the chunks, so columns can be built
-    // on different threads.
-    let ts: Vec<Vec<i64>> = chunks
-        .iter_mut()
-        .map(|(_, c)| std::mem::take(&mut c.ts))
-        .collect();
-    let line: Vec<Vec<u64>> = chunks
-        .iter_mut()
-        .map(|(_, c)| std::mem::take(&mut c.line))
-        .collect();
-    let status: Vec<Vec<i32>> = chunks
-        .iter_mut()
-        .map(|(_, c)| std::mem::take(&mut c.status))
-        .collect();
-    let bytes: Vec<Vec<u64>> = chunks
-        .iter_mut()
-        .map(|(_, c)| std::mem::take(&mut c.bytes))
-        .collect();
-    let request_ids: Vec<StrColumn> = chunks
-        .iter_mut()
-        .map(|(_, c)| std::mem::take(&mut c.request_id))
-        .collect();
-    let cats: Vec<Vec<Vec<u32>>> = (0..Cat::COUNT)
-        .map(|i| {
-            chunks
-                .iter_mut()
-                .map(|(_, c)| std::mem::take(&mut c.cats[i]))
-                .collect()
-        })
-        .collect();
-    let flags: Vec<Vec<Vec<u8>>> = (0..Flag::ALL.len())
-        .map(|i| {
-            chunks
-                .iter_mut()
-                .map(|(_, c)| std::mem::take(&mut c.flags[i]))
-                .collect()
-        })
-        .collect();
-    drop(chunks);
+    let request_ids = request_id_column(&mut chunks, &sizes);
+    let fill::Buffers {
+        ts,
+        line,
+        cats,
+        flags,
+        status,
+        bytes,
+    } = fill::Buffers::fill(chunks);
 
     type Job<'a> = Box<dyn FnOnce() -> Column + Send + 'a>;
     let mut jobs: Vec<Job<'_>> = vec![
         Box::new(|| {
-            let ts = concat(ts, &sizes, 0);
             Int64Chunked::from_vec(columns::TS.into(), ts)
                 .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
                 .into_column()
         }),
         Box::new(|| categorical_from_codes(columns::SOURCE, repeat(&source_codes, &sizes), dict)),
-        Box::new(|| {
-            let mut all = Vec::with_capacity(rows);
-            for (part, base) in line.into_iter().zip(&line_bases) {
-                all.extend(part.into_iter().map(|l| l + base));
-            }
-            UInt64Chunked::from_vec(columns::LINE.into(), all).into_column()
-        }),
+        Box::new(|| UInt64Chunked::from_vec(columns::LINE.into(), line).into_column()),
         Box::new(|| categorical_from_codes(columns::FORMAT, repeat(&format_codes, &sizes), dict)),
     ];
-    let mut cat_jobs: Vec<Option<Job<'_>>> = Vec::new();
-    for (cat, parts) in Cat::ALL.into_iter().zip(cats) {
-        let sizes = &sizes;
-        cat_jobs.push(Some(Box::new(move || {
-            categorical(cat, rows, parts, sizes, dict)
-        })));
-    }
     let mut status = Some(status);
     let mut bytes = Some(bytes);
     let mut request_ids = Some(request_ids);
-    for (cat, job) in Cat::ALL.into_iter().zip(cat_jobs.iter_mut()) {
-        if let Some(j) = job.take() {
-            jobs.push(j);
-        }
-        let sizes = &sizes;
+    for (cat, codes) in Cat::ALL.into_iter().zip(cats) {
+        jobs.push(Box::new(move || categorical(cat, rows, codes, dict)));
         if cat == Cat::Query {
-            let parts = status.take().unwrap_or_default();
+            let values = status.take().flatten();
             jobs.push(Box::new(move || {
-                nullable(columns::STATUS, parts, sizes, NULL_STATUS).into_column::<Int32Type>()
+                nullable(columns::STATUS, rows, values, NULL_STATUS).into_column::<Int32Type>()
             }));
         }
         if cat == Cat::Outcome {
-            let parts = bytes.take().unwrap_or_default();
+            let values = bytes.take().flatten();
             jobs.push(Box::new(move || {
-                nullable(columns::BYTES, parts, sizes, NULL_BYTES).into_column::<UInt64Type>()
+                nullable(columns::BYTES, rows, values, NULL_BYTES).into_column::<UInt64Type>()
             }));
         }
         if cat == Cat::Referer {
-            let parts = request_ids.take().unwrap_or_default();
-            jobs.push(Box::new(move || request_id_column(parts, sizes)));
+            if let Some(col) = request_ids.take() {
+                jobs.push(Box::new(move || col));
+            }
         }
     }
-    for (flag, parts) in Flag::ALL.into_iter().zip(flags) {
-        let sizes = &sizes;
-        jobs.push(Box::new(move || flag_column(flag, parts, sizes)));
+    for (flag, values) in Flag::ALL.into_iter().zip(flags) {
+        jobs.push(Box::new(move || flag_column(flag, rows, values)));
     }
     let out: Vec<Column> = jobs.into_par_iter().map(|job| job()).collect();
     DataFrame::new(rows, out)
-}
-
-/// Concatenates parts, filling parts that were never set with `null`.
-fn concat<T: Copy>(parts: Vec<Vec<T>>, sizes: &[usize], null: T) -> Vec<T> {
-    let mut out = Vec::with_capacity(sizes.iter().sum());
-    for (part, &n) in parts.into_iter().zip(sizes) {
-        if part.is_empty() {
-            out.resize(out.len() + n, null);
-        } else {
-            out.extend_from_slice(&part);
-        }
-    }
-    out
 }
 
 /// One value per chunk, repeated over the chunk's rows.
@@ -187,13 +126,13 @@ impl<T: polars_arrow::types::NativeType> Nullable<T> {
 
 fn nullable<T: polars_arrow::types::NativeType + PartialEq>(
     name: &'static str,
-    parts: Vec<Vec<T>>,
-    sizes: &[usize],
+    rows: usize,
+    values: Option<Vec<T>>,
     null: T,
 ) -> Nullable<T> {
     Nullable {
         name,
-        array: with_nulls(concat(parts, sizes, null), null),
+        array: with_nulls(values.unwrap_or_else(|| vec![null; rows]), null),
     }
 }
 
@@ -207,18 +146,12 @@ fn with_nulls<T: polars_arrow::types::NativeType + PartialEq>(
     polars_arrow::array::PrimitiveArray::from_vec(values).with_validity(validity)
 }
 
-fn categorical(
-    cat: Cat,
-    rows: usize,
-    parts: Vec<Vec<u32>>,
-    sizes: &[usize],
-    dict: &Dictionary,
-) -> Column {
-    if parts.iter().all(Vec::is_empty) {
+fn categorical(cat: Cat, rows: usize, codes: Option<Vec<u32>>, dict: &Dictionary) -> Column {
+    match codes {
+        Some(codes) => categorical_from_codes(cat.name(), codes, dict),
         // Never set in any chunk: all nulls, with no codes to copy.
-        return Series::full_null(cat.name().into(), rows, dict.dtype()).into_column();
+        None => Series::full_null(cat.name().into(), rows, dict.dtype()).into_column(),
     }
-    categorical_from_codes(cat.name(), concat(parts, sizes, NULL_CODE), dict)
 }
 
 pub(crate) fn categorical_from_codes(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
@@ -230,12 +163,10 @@ pub(crate) fn categorical_from_codes(name: &str, codes: Vec<u32>, dict: &Diction
     cats.into_series().into_column()
 }
 
-fn flag_column(flag: Flag, parts: Vec<Vec<u8>>, sizes: &[usize]) -> Column {
-    let rows = sizes.iter().sum();
-    if parts.iter().all(Vec::is_empty) {
+fn flag_column(flag: Flag, rows: usize, values: Option<Vec<u8>>) -> Column {
+    let Some(values) = values else {
         return Series::full_null(flag.name().into(), rows, &DataType::Boolean).into_column();
-    }
-    let values = concat(parts, sizes, NULL_BOOL);
+    };
     BooleanChunked::from_iter_options(
         flag.name().into(),
         values.iter().map(|&v| (v != NULL_BOOL).then_some(v == 1)),
@@ -243,16 +174,26 @@ fn flag_column(flag: Flag, parts: Vec<Vec<u8>>, sizes: &[usize]) -> Column {
     .into_column()
 }
 
-fn request_id_column(parts: Vec<StrColumn>, sizes: &[usize]) -> Column {
+/// The request ids of every chunk as one column; each chunk's part is freed
+/// once copied.
+fn request_id_column(chunks: &mut [(ChunkOrigin, ChunkColumns)], sizes: &[usize]) -> Column {
     let rows: usize = sizes.iter().sum();
-    if parts.iter().all(StrColumn::is_empty) {
+    if chunks.iter().all(|(_, c)| c.request_id.is_empty()) {
         return Series::full_null(columns::REQUEST_ID.into(), rows, &DataType::String)
             .into_column();
     }
-    let iter = parts.iter().zip(sizes).flat_map(|(col, &n)| {
-        (0..n).map(move |row| if col.is_empty() { None } else { col.value(row) })
-    });
-    StringChunked::from_iter_options(columns::REQUEST_ID.into(), iter).into_column()
+    let mut values = polars_arrow::array::MutableBinaryViewArray::<str>::with_capacity(rows);
+    for ((_, chunk), &n) in chunks.iter_mut().zip(sizes) {
+        let part = std::mem::take(&mut chunk.request_id);
+        for row in 0..n {
+            values.push(if part.is_empty() {
+                None
+            } else {
+                part.value(row)
+            });
+        }
+    }
+    StringChunked::with_chunk(columns::REQUEST_ID.into(), values.freeze()).into_column()
 }
 
 /// The frame as SQL sees it: categorical columns read as plain strings, so
