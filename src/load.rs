@@ -10,9 +10,10 @@
 //! built, so output never depends on scheduling.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 
-use polars::prelude::{DataFrame, PolarsError};
+use polars::prelude::{Column, DataFrame, PolarsError, Series};
 use thiserror::Error;
 
 use crate::decode::{self, CHUNK_SIZE, Damage};
@@ -157,6 +158,9 @@ pub fn load(
     };
     let pieces = Mutex::new(Vec::new());
     let outcomes: Vec<Mutex<InputOutcome>> = opened.iter().map(|_| Mutex::default()).collect();
+    // Two tasks read each input (hashing, decoding); the last to finish
+    // releases its pages.
+    let readers: Vec<AtomicU8> = opened.iter().map(|_| AtomicU8::new(2)).collect();
     let fanout = Fanout::for_pool();
 
     let phase = crate::timing::Phase::start("decode and parse");
@@ -170,12 +174,21 @@ pub fn load(
         };
         for (i, input) in opened.iter().enumerate() {
             let Ok(input) = input else { continue };
-            let outcome = &outcomes[i];
-            s.spawn(move |_| lock(outcome).sha256 = input.sha256());
+            let (outcome, readers) = (&outcomes[i], &readers[i]);
+            let done = move || {
+                if readers.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    input.release();
+                }
+            };
+            s.spawn(move |_| {
+                lock(outcome).sha256 = input.sha256();
+                done();
+            });
             s.spawn(move |s| {
                 let result = shared.read_input(i, input, s);
                 let mut o = lock(outcome);
                 (o.format, o.skipped, o.damage, o.mapping) = result;
+                done();
             });
         }
     });
@@ -341,9 +354,17 @@ fn finish(
     }
     let frame = frame::assemble(chunks, &sources, dict)?;
     log::debug!(
-        "event frame: {} rows, {} MB",
+        "event frame: {} rows, {} MB, {} distinct values",
         frame.height(),
-        frame.estimated_size() >> 20
+        // Scalar (all-null) columns would be materialised by asking theirs.
+        frame
+            .columns()
+            .iter()
+            .filter_map(Column::as_series)
+            .map(Series::estimated_size)
+            .sum::<usize>()
+            >> 20,
+        dict.len()
     );
     Ok(Loaded {
         frame,

@@ -102,6 +102,19 @@ impl Input {
         self.data.as_deref().unwrap_or(&[])
     }
 
+    /// Drops the mapped pages from this process's resident memory once the
+    /// input has been read: they stay in the system's page cache, and a
+    /// later read faults the same bytes back in. Without it every archive
+    /// read so far counts against the run's memory until the end of loading.
+    pub fn release(&self) {
+        #[cfg(unix)]
+        if let Some(map) = &self.data {
+            // SAFETY: the map is a read-only mapping of a file; dropping its
+            // pages cannot change what a later read sees.
+            let _ = unsafe { map.unchecked_advise(memmap2::UncheckedAdvice::DontNeed) };
+        }
+    }
+
     /// Size on disk.
     pub fn len(&self) -> u64 {
         self.bytes().len() as u64

@@ -24,7 +24,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::frame::Dictionary;
-use crate::frame::codes::{ById, Codes, Values, column_of};
+use crate::frame::codes::{Bools, ById, Codes, Values, column_of};
 use crate::frame::columns::{self as c, enriched as e};
 
 /// The columns enrichment reads, as ids and values.
@@ -42,7 +42,7 @@ pub struct Rows<'a> {
     pub resource_type: Codes<'a>,
     pub resource_id: Codes<'a>,
     pub status: Values<'a, i32>,
-    pub read_only: Vec<Option<bool>>,
+    pub read_only: Bools<'a>,
 }
 
 impl<'a> Rows<'a> {
@@ -61,8 +61,8 @@ impl<'a> Rows<'a> {
             user_agent: Codes::of(df, c::USER_AGENT)?,
             resource_type: Codes::of(df, c::RESOURCE_TYPE)?,
             resource_id: Codes::of(df, c::RESOURCE_ID)?,
-            status: Values::of(df.column(c::STATUS)?.i32()?),
-            read_only: df.column(c::READ_ONLY)?.bool()?.iter().collect(),
+            status: Values::column::<Int32Type>(df, c::STATUS)?,
+            read_only: Bools::column(df, c::READ_ONLY)?,
         })
     }
 
@@ -127,7 +127,7 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
             .into_column(),
         twin_column(twins.twin, n),
         if twins.duplicate.is_empty() {
-            BooleanChunked::full(e::DUPLICATE.into(), false, n).into_column()
+            Column::new_scalar(e::DUPLICATE.into(), Scalar::from(false), n)
         } else {
             BooleanChunked::from_slice(e::DUPLICATE.into(), &twins.duplicate).into_column()
         },
@@ -141,7 +141,7 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
 
 fn twin_column(twin: Vec<Option<u32>>, n: usize) -> Column {
     if twin.is_empty() {
-        return Series::full_null(e::TWIN.into(), n, &DataType::UInt32).into_column();
+        return Column::full_null(e::TWIN.into(), n, &DataType::UInt32);
     }
     UInt32Chunked::from_iter_options(e::TWIN.into(), twin.into_iter()).into_column()
 }
@@ -270,7 +270,7 @@ fn action_of(
             return (given, false, false);
         }
         let (login, write) = look.aws_kinds.get(given);
-        let change = !login && rows.read_only[r].map_or(write, |ro| !ro);
+        let change = !login && rows.read_only.get(r).map_or(write, |ro| !ro);
         return (given, login, change);
     }
     let method = rows.method.get(r);

@@ -501,25 +501,79 @@ impl CatBuilder {
         }
     }
 
-    /// Pads to `rows` and turns local ids into shared dictionary ids.
+    /// Pads to `rows` and resolves the local ids to shared dictionary ids.
     fn finish(
         mut self,
         col: usize,
         rows: usize,
         dict: &Dictionary,
         scratch: &mut String,
-    ) -> Vec<u32> {
+    ) -> ChunkCodes {
         if self.codes.is_empty() {
-            return self.codes;
+            return ChunkCodes::default();
         }
         self.pad(rows);
-        let global = self.local.resolve(col, dict, scratch);
-        for code in &mut self.codes {
-            if *code != NULL_CODE {
-                *code = global[*code as usize];
-            }
+        let ids = self.local.resolve(col, dict, scratch);
+        let local = if ids.len() < usize::from(LOCAL_NULL) {
+            let narrow = |&c: &u32| {
+                if c == NULL_CODE { LOCAL_NULL } else { c as u16 }
+            };
+            LocalCodes::Narrow(self.codes.iter().map(narrow).collect())
+        } else {
+            LocalCodes::Wide(shrunk(self.codes))
+        };
+        ChunkCodes { local, ids }
+    }
+}
+
+/// Null among [`LocalCodes::Narrow`] codes.
+pub(crate) const LOCAL_NULL: u16 = u16::MAX;
+
+/// One chunk's codes of a text column: ids local to the chunk, and the
+/// shared dictionary's id of each. Chunks wait in memory until every input
+/// is parsed, and a chunk rarely has 65,535 distinct values in a column, so
+/// most local ids take two bytes where shared ones would take four; frame
+/// assembly maps them straight to the frame's codes.
+#[derive(Clone, Default)]
+pub struct ChunkCodes {
+    pub local: LocalCodes,
+    /// Shared id of each local id.
+    pub ids: Vec<u32>,
+}
+
+/// Chunk-local ids, one per row.
+#[derive(Clone)]
+pub enum LocalCodes {
+    /// [`LOCAL_NULL`] for null.
+    Narrow(Vec<u16>),
+    /// [`NULL_CODE`] for null; for chunks with more distinct values.
+    Wide(Vec<u32>),
+}
+
+impl Default for LocalCodes {
+    fn default() -> LocalCodes {
+        LocalCodes::Narrow(Vec::new())
+    }
+}
+
+impl ChunkCodes {
+    /// Whether no row of the chunk set the column.
+    pub fn is_empty(&self) -> bool {
+        match &self.local {
+            LocalCodes::Narrow(v) => v.is_empty(),
+            LocalCodes::Wide(v) => v.is_empty(),
         }
-        self.codes
+    }
+
+    /// The shared id of `row`, [`NULL_CODE`] for null.
+    pub fn shared(&self, row: usize) -> u32 {
+        let local = match &self.local {
+            LocalCodes::Narrow(v) if v[row] == LOCAL_NULL => return NULL_CODE,
+            LocalCodes::Narrow(v) => u32::from(v[row]),
+            LocalCodes::Wide(v) if v[row] == NULL_CODE => return NULL_CODE,
+            LocalCodes::Wide(v) => v[row],
+        };
+        self.ids[local as usize]
     }
 }
 
@@ -564,7 +618,7 @@ pub struct ChunkColumns {
     pub rows: usize,
     pub ts: Vec<i64>,
     pub line: Vec<u64>,
-    pub cats: Vec<Vec<u32>>,
+    pub cats: Vec<ChunkCodes>,
     pub flags: Vec<Vec<u8>>,
     pub status: Vec<i32>,
     pub bytes: Vec<u64>,
@@ -697,7 +751,7 @@ impl EventBuilder {
             .cats
             .into_iter()
             .enumerate()
-            .map(|(i, c)| shrunk(c.finish(i, rows, dict, scratch)))
+            .map(|(i, c)| c.finish(i, rows, dict, scratch))
             .collect();
         for f in &mut self.flags {
             if !f.is_empty() {
@@ -766,9 +820,9 @@ mod tests {
         let cols = b.finish();
         assert_eq!(cols.rows, 2);
         let ip = &cols.cats[Cat::Ip as usize];
-        assert_eq!(ip[0], ip[1]);
-        assert_eq!(cols.cats[Cat::Principal as usize][0], NULL_CODE);
-        assert_ne!(cols.cats[Cat::Principal as usize][1], NULL_CODE);
+        assert_eq!(ip.shared(0), ip.shared(1));
+        assert_eq!(cols.cats[Cat::Principal as usize].shared(0), NULL_CODE);
+        assert_ne!(cols.cats[Cat::Principal as usize].shared(1), NULL_CODE);
         assert!(cols.cats[Cat::Account as usize].is_empty());
         assert_eq!(cols.status, vec![NULL_STATUS, 200]);
     }
@@ -783,7 +837,10 @@ mod tests {
                 ev.set(Cat::Path, v);
                 b.push(&ev);
             }
-            b.finish().cats[Cat::Path as usize].clone()
+            let path = &b.finish().cats[Cat::Path as usize];
+            (0..values.len())
+                .map(|r| path.shared(r))
+                .collect::<Vec<_>>()
         };
         let a = build(&[b"/a", b"/b", b"/a", b"/bad\xff"]);
         let b = build(&[b"/b", b"/c", b"/a"]);

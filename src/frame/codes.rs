@@ -20,6 +20,44 @@ pub enum Codes<'a> {
     Masked(&'a [u32], &'a polars_arrow::bitmap::Bitmap),
     /// A copy with nulls spelled as [`Codes::NULL`].
     Owned(Vec<u32>),
+    /// A one-byte column (see [`super::narrow`]) and the shared id of each
+    /// of its codes.
+    Narrow8(Narrow<'a, u8>),
+    /// A two-byte column.
+    Narrow16(Narrow<'a, u16>),
+}
+
+/// The codes of a narrow column, read as shared ids.
+pub struct Narrow<'a, T> {
+    codes: &'a [T],
+    validity: Option<&'a polars_arrow::bitmap::Bitmap>,
+    ids: Vec<u32>,
+}
+
+impl<'a, T: polars_arrow::types::NativeType + Into<u32>> Narrow<'a, T> {
+    fn of<C>(cat: &'a CategoricalChunked<C>) -> PolarsResult<Narrow<'a, T>>
+    where
+        C: PolarsCategoricalType<Native = T>,
+    {
+        let phys = cat.physical();
+        let arr = match phys.downcast_iter().next() {
+            Some(arr) if phys.chunks().len() == 1 => arr,
+            _ => polars_bail!(ComputeError: "{}: narrow column in several chunks", phys.name()),
+        };
+        Ok(Narrow {
+            codes: arr.values().as_slice(),
+            validity: arr.validity().filter(|v| v.unset_bits() > 0),
+            ids: super::narrow::shared_ids(cat.get_mapping(), &Dictionary::global()),
+        })
+    }
+
+    #[inline]
+    fn get(&self, row: usize) -> u32 {
+        if self.validity.is_some_and(|v| !v.get_bit(row)) {
+            return NULL_CODE;
+        }
+        self.ids[self.codes[row].into() as usize]
+    }
 }
 
 impl<'a> Codes<'a> {
@@ -29,6 +67,15 @@ impl<'a> Codes<'a> {
     /// The ids of categorical column `name` of `df`.
     pub fn of(df: &'a DataFrame, name: &str) -> PolarsResult<Codes<'a>> {
         let column = df.column(name)?;
+        if is_null_scalar(column) {
+            return Ok(Codes::AllNull(column.len()));
+        }
+        if let Ok(cat) = column.cat8() {
+            return Ok(Codes::Narrow8(Narrow::of(cat)?));
+        }
+        if let Ok(cat) = column.cat16() {
+            return Ok(Codes::Narrow16(Narrow::of(cat)?));
+        }
         let phys = column.cat32()?.physical();
         let len = phys.len();
         if phys.null_count() == len {
@@ -65,6 +112,8 @@ impl<'a> Codes<'a> {
                 }
             }
             Codes::Owned(v) => v[row],
+            Codes::Narrow8(n) => n.get(row),
+            Codes::Narrow16(n) => n.get(row),
         }
     }
 
@@ -75,6 +124,8 @@ impl<'a> Codes<'a> {
             Codes::Slice(s) => s.len(),
             Codes::Masked(s, _) => s.len(),
             Codes::Owned(v) => v.len(),
+            Codes::Narrow8(n) => n.codes.len(),
+            Codes::Narrow16(n) => n.codes.len(),
         }
     }
 
@@ -105,16 +156,24 @@ impl<'a> Codes<'a> {
         match self {
             Codes::AllNull(n) => vec![NULL_CODE; *n],
             Codes::Slice(s) => s.to_vec(),
-            Codes::Masked(..) => (0..self.len()).map(|r| self.get(r)).collect(),
             Codes::Owned(v) => v.clone(),
+            _ => (0..self.len()).map(|r| self.get(r)).collect(),
         }
     }
+}
+
+/// Whether `column` is all nulls held as one scalar: reading it as an array
+/// would allocate the array.
+fn is_null_scalar(column: &Column) -> bool {
+    column
+        .as_scalar_column()
+        .is_some_and(|s| s.scalar().is_null())
 }
 
 /// A categorical column named `name` from ids.
 pub fn column_of(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
     if codes.iter().all(|&c| c == NULL_CODE) {
-        return Series::full_null(name.into(), codes.len(), dict.dtype()).into_column();
+        return Column::full_null(name.into(), codes.len(), dict.dtype());
     }
     categorical_from_codes(name, codes, dict)
 }
@@ -159,6 +218,18 @@ pub enum Values<'a, T: polars_arrow::types::NativeType> {
 }
 
 impl<'a, T: polars_arrow::types::NativeType> Values<'a, T> {
+    /// The values of numeric column `name` of `df`, of Polars type `P`.
+    pub fn column<P>(df: &'a DataFrame, name: &str) -> PolarsResult<Values<'a, T>>
+    where
+        P: PolarsNumericType<Native = T>,
+    {
+        let column = df.column(name)?;
+        if is_null_scalar(column) {
+            return Ok(Values::AllNull(column.len()));
+        }
+        Ok(Values::of(column.as_materialized_series().unpack::<P>()?))
+    }
+
     /// The values of a numeric chunked array.
     pub fn of<P>(ca: &'a ChunkedArray<P>) -> Values<'a, T>
     where
@@ -193,5 +264,59 @@ impl<'a, T: polars_arrow::types::NativeType> Values<'a, T> {
     /// Whether every row is null.
     pub fn is_all_null(&self) -> bool {
         matches!(self, Values::AllNull(_))
+    }
+}
+
+/// The values of a boolean column, borrowed from the frame when possible.
+pub enum Bools<'a> {
+    AllNull,
+    Bits(
+        &'a polars_arrow::bitmap::Bitmap,
+        Option<&'a polars_arrow::bitmap::Bitmap>,
+    ),
+    Owned(Vec<Option<bool>>),
+}
+
+impl<'a> Bools<'a> {
+    /// The values of boolean column `name` of `df`.
+    pub fn column(df: &'a DataFrame, name: &str) -> PolarsResult<Bools<'a>> {
+        let column = df.column(name)?;
+        if is_null_scalar(column) {
+            return Ok(Bools::AllNull);
+        }
+        Ok(Bools::of(column.bool()?))
+    }
+
+    /// The values of a boolean chunked array.
+    pub fn of(ca: &'a BooleanChunked) -> Bools<'a> {
+        if ca.null_count() == ca.len() {
+            return Bools::AllNull;
+        }
+        match ca.downcast_iter().next() {
+            Some(arr) if ca.chunks().len() == 1 => Bools::Bits(arr.values(), arr.validity()),
+            _ => Bools::Owned(ca.iter().collect()),
+        }
+    }
+
+    /// The value at `row`; `None` when null.
+    #[inline]
+    pub fn get(&self, row: usize) -> Option<bool> {
+        match self {
+            Bools::AllNull => None,
+            Bools::Bits(values, validity) => {
+                if validity.is_some_and(|v| !v.get_bit(row)) {
+                    None
+                } else {
+                    Some(values.get_bit(row))
+                }
+            }
+            Bools::Owned(v) => v[row],
+        }
+    }
+
+    /// Whether the value at `row` is true (null counts as false).
+    #[inline]
+    pub fn is(&self, row: usize) -> bool {
+        self.get(row) == Some(true)
     }
 }

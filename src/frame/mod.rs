@@ -11,6 +11,7 @@ mod builder;
 pub mod codes;
 pub mod columns;
 mod fill;
+mod narrow;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -57,7 +58,7 @@ pub fn assemble(
         flags,
         status,
         bytes,
-    } = fill::Buffers::fill(chunks);
+    } = fill::Buffers::fill(chunks, dict);
 
     type Job<'a> = Box<dyn FnOnce() -> Column + Send + 'a>;
     let mut jobs: Vec<Job<'_>> = vec![
@@ -146,18 +147,36 @@ fn with_nulls<T: polars_arrow::types::NativeType + PartialEq>(
     polars_arrow::array::PrimitiveArray::from_vec(values).with_validity(validity)
 }
 
-fn categorical(cat: Cat, rows: usize, codes: Option<Vec<u32>>, dict: &Dictionary) -> Column {
+fn categorical(cat: Cat, rows: usize, codes: Option<fill::TextCodes>, dict: &Dictionary) -> Column {
+    use fill::CodeBuf;
+    let name = cat.name();
+    let Some(fill::TextCodes { codes, used }) = codes else {
+        // Never set in any chunk. A combined log leaves about a dozen of the
+        // schema's columns empty: as scalar columns they cost nothing, where
+        // a buffer each would take 4 bytes per row apiece.
+        return Column::full_null(name.into(), rows, dict.dtype());
+    };
     match codes {
-        Some(codes) => categorical_from_codes(cat.name(), codes, dict),
-        // Never set in any chunk: all nulls, with no codes to copy.
-        None => Series::full_null(cat.name().into(), rows, dict.dtype()).into_column(),
+        CodeBuf::One(v) => narrow::own_column::<Categorical8Type>(name, v, u8::MAX, &used, dict),
+        CodeBuf::Two(v) => narrow::own_column::<Categorical16Type>(name, v, u16::MAX, &used, dict),
+        CodeBuf::Shared(v) => categorical_from_array(name, with_nulls(v, NULL_CODE), dict),
     }
 }
 
+/// A categorical column from shared dictionary ids, one, two or four bytes
+/// per row (see [`narrow`]).
 pub(crate) fn categorical_from_codes(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
-    let phys = UInt32Chunked::with_chunk(name.into(), with_nulls(codes, NULL_CODE));
+    narrow::column(name, codes, dict)
+}
+
+fn categorical_from_array(
+    name: &str,
+    codes: polars_arrow::array::PrimitiveArray<u32>,
+    dict: &Dictionary,
+) -> Column {
+    let phys = UInt32Chunked::with_chunk(name.into(), codes);
     // SAFETY: every code was handed out by `dict`, whose mapping is the one
-    // in `dict.dtype()`, and nulls are masked above.
+    // in `dict.dtype()`, and nulls are masked.
     let cats =
         unsafe { Categorical32Chunked::from_cats_and_dtype_unchecked(phys, dict.dtype().clone()) };
     cats.into_series().into_column()
@@ -165,7 +184,7 @@ pub(crate) fn categorical_from_codes(name: &str, codes: Vec<u32>, dict: &Diction
 
 fn flag_column(flag: Flag, rows: usize, values: Option<Vec<u8>>) -> Column {
     let Some(values) = values else {
-        return Series::full_null(flag.name().into(), rows, &DataType::Boolean).into_column();
+        return Column::full_null(flag.name().into(), rows, &DataType::Boolean);
     };
     BooleanChunked::from_iter_options(
         flag.name().into(),
@@ -179,8 +198,7 @@ fn flag_column(flag: Flag, rows: usize, values: Option<Vec<u8>>) -> Column {
 fn request_id_column(chunks: &mut [(ChunkOrigin, ChunkColumns)], sizes: &[usize]) -> Column {
     let rows: usize = sizes.iter().sum();
     if chunks.iter().all(|(_, c)| c.request_id.is_empty()) {
-        return Series::full_null(columns::REQUEST_ID.into(), rows, &DataType::String)
-            .into_column();
+        return Column::full_null(columns::REQUEST_ID.into(), rows, &DataType::String);
     }
     let mut values = polars_arrow::array::MutableBinaryViewArray::<str>::with_capacity(rows);
     for ((_, chunk), &n) in chunks.iter_mut().zip(sizes) {

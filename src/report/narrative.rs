@@ -225,7 +225,7 @@ fn data_by_type(f: &Findings<'_>) -> Vec<String> {
 fn hourly(ev: &Events<'_>, malicious: &[bool]) -> Vec<Bucket> {
     let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
     for (r, &bad) in malicious.iter().enumerate() {
-        if ev.duplicate[r] {
+        if ev.is_duplicate(r) {
             continue;
         }
         let start = ev.ts[r].div_euclid(HOUR) * HOUR;

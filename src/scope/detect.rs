@@ -104,9 +104,9 @@ struct Subjects {
 pub fn detect(ev: &Events<'_>) -> Vec<Detection> {
     let phase = crate::timing::Phase::start("detection subjects");
     let subjects = Subjects {
-        principals: ev.by_principal.entities(&ev.rank),
-        credentials: ev.by_credential.entities(&ev.rank),
-        ips: ev.by_ip.entities(&ev.rank),
+        principals: ev.by_principal.entities(ev.ts),
+        credentials: ev.by_credential.entities(ev.ts),
+        ips: ev.by_ip.entities(ev.ts),
     };
     drop(phase);
     let timed = |name: &'static str, rule: &dyn Fn() -> Vec<Detection>| {
@@ -189,7 +189,7 @@ fn login_failures(ev: &Events<'_>) -> Vec<Detection> {
     let mut by_ip: HashMap<u32, Vec<u32>> = HashMap::new();
     for &row in &ev.order {
         let r = row as usize;
-        if ev.is_login[r] && !ev.duplicate[r] && ev.ip.get(r) != Codes::NULL {
+        if ev.is_login(r) && !ev.is_duplicate(r) && ev.ip.get(r) != Codes::NULL {
             by_ip.entry(ev.ip.get(r)).or_default().push(row);
         }
     }
@@ -340,7 +340,7 @@ impl History {
             }
             self.last = (ip, family);
         }
-        if ev.is_login[r] && ev.succeeded(r) && ev.mfa[r] == Some(true) {
+        if ev.is_login(r) && ev.succeeded(r) && ev.mfa(r) == Some(true) {
             self.mfa_logins = true;
         }
     }
@@ -359,7 +359,7 @@ fn first_uses_of_new_addresses(
     let mut reported: HashSet<u32> = HashSet::new();
     for &row in rows {
         let r = row as usize;
-        if ev.duplicate[r] {
+        if ev.is_duplicate(r) {
             continue;
         }
         let ip = ev.ip.get(r);
@@ -377,7 +377,7 @@ fn new_ip_logins(ev: &Events<'_>, p: u32, spraying: &HashSet<u32>) -> Vec<Detect
     first_uses_of_new_addresses(
         ev,
         ev.by_principal.of(p),
-        |r, ip| ev.is_login[r] && ev.succeeded(r) && ip != Codes::NULL,
+        |r, ip| ev.is_login(r) && ev.succeeded(r) && ip != Codes::NULL,
         |r, hist| out.push(new_ip_login(ev, p, r, hist, spraying)),
     );
     out
@@ -396,7 +396,7 @@ fn new_ip_login(
     if family != Codes::NULL && !hist.families.contains(&family) {
         reasons.push(format!("new client ({})", ev.text(family)));
     }
-    if ev.mfa[r] == Some(false) && hist.mfa_logins {
+    if ev.mfa(r) == Some(false) && hist.mfa_logins {
         reasons.push("no second factor, which this account used before".to_string());
     }
     if spraying.contains(&ip) {
@@ -450,7 +450,7 @@ fn credential_new_ips(ev: &Events<'_>, cred: u32) -> Vec<Detection> {
     first_uses_of_new_addresses(
         ev,
         ev.by_credential.of(cred),
-        |r, ip| !ev.is_login[r] && ev.succeeded(r) && ev.is_address(ip),
+        |r, ip| !ev.is_login(r) && ev.succeeded(r) && ev.is_address(ip),
         |r, hist| out.push(credential_new_ip(ev, cred, r, hist)),
     );
     out
@@ -500,7 +500,7 @@ fn parallel_ips(ev: &Events<'_>, cred: u32) -> Option<Detection> {
         .of(cred)
         .iter()
         .copied()
-        .filter(|&r| !ev.duplicate[r as usize] && ev.is_address(ev.ip.get(r as usize)))
+        .filter(|&r| !ev.is_duplicate(r as usize) && ev.is_address(ev.ip.get(r as usize)))
         .collect();
     let mut seen: HashSet<u32> = HashSet::new();
     let mut switch: Option<(u32, u32, usize)> = None;
@@ -572,7 +572,7 @@ fn instance_credentials(ev: &Events<'_>) -> Vec<Detection> {
     for i in 0..ev.order.len() {
         let row = ev.order[i];
         let r = row as usize;
-        if !ev.instance[r] || ev.duplicate[r] || ev.credential.get(r) == Codes::NULL {
+        if !ev.is_instance(r) || ev.is_duplicate(r) || ev.credential.get(r) == Codes::NULL {
             continue;
         }
         let ip = ev.ip.get(r);
@@ -655,7 +655,7 @@ fn enumeration_by(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Op
     for &row in rows {
         let r = row as usize;
         let ty = ev.resource_type.get(r);
-        if ev.duplicate[r]
+        if ev.is_duplicate(r)
             || ty == Codes::NULL
             || Some(ty) == route
             || ev.resource_id.get(r) == Codes::NULL
@@ -790,7 +790,7 @@ fn bulk_access(ev: &Events<'_>, p: u32) -> Option<Detection> {
         .iter()
         .copied()
         .filter(|&r| {
-            !ev.duplicate[r as usize] && ev.succeeded(r as usize) && ev.is_read(r as usize)
+            !ev.is_duplicate(r as usize) && ev.succeeded(r as usize) && ev.is_read(r as usize)
         })
         .collect();
     let &first = ev.by_principal.of(p).first()?;
@@ -904,7 +904,7 @@ fn unauthorized_changes(
     let mut from_flagged = false;
     for &row in rows {
         let r = row as usize;
-        if ev.duplicate[r] || !ev.is_change[r] || !ev.succeeded(r) || !is_sensitive(ev, r) {
+        if ev.is_duplicate(r) || !ev.is_change(r) || !ev.succeeded(r) || !is_sensitive(ev, r) {
             continue;
         }
         let action = ev.action.get(r);

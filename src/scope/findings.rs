@@ -233,7 +233,7 @@ pub fn build<'a>(
         .order
         .iter()
         .map(|&r| r as usize)
-        .filter(|&r| malicious[r] && !ev.duplicate[r])
+        .filter(|&r| malicious[r] && !ev.is_duplicate(r))
         .collect();
     // A request logged twice happened when the first log saw it.
     let request_time = |r: usize| ev.twin_of(r).map_or(ev.ts[r], |t| ev.ts[r].min(ev.ts[t]));
@@ -319,8 +319,8 @@ fn with_scope_columns(
         )
     } else {
         (
-            Series::full_null(columns::TWIN_SOURCE.into(), n, dict.dtype()).into_column(),
-            Series::full_null(columns::TWIN_LINE.into(), n, &DataType::UInt64).into_column(),
+            Column::full_null(columns::TWIN_SOURCE.into(), n, dict.dtype()),
+            Column::full_null(columns::TWIN_LINE.into(), n, &DataType::UInt64),
         )
     };
     let mut out = frame.clone();
@@ -401,7 +401,7 @@ fn malicious_rows<'r>(
 ) -> impl Iterator<Item = usize> + 'r {
     rows.iter()
         .map(|&r| r as usize)
-        .filter(move |&r| malicious[r] && !ev.duplicate[r])
+        .filter(move |&r| malicious[r] && !ev.is_duplicate(r))
 }
 
 fn attacker_ips(
@@ -498,7 +498,7 @@ fn minting_row(ev: &Events<'_>, code: u32, malicious: &[bool]) -> Option<usize> 
     ev.order
         .iter()
         .map(|&r| r as usize)
-        .find(|&r| malicious[r] && !ev.duplicate[r] && ev.minted.get(r) == code)
+        .find(|&r| malicious[r] && !ev.is_duplicate(r) && ev.minted.get(r) == code)
 }
 
 fn principals(
@@ -585,8 +585,8 @@ fn changes(df: &DataFrame, ev: &Events<'_>, malicious: &[bool]) -> PolarsResult<
                 (text(&cols[0][i]), cols[1][i].text(), text(&cols[2][i]));
             let rows = ev.order.iter().map(|&r| r as usize).filter(|&r| {
                 malicious[r]
-                    && !ev.duplicate[r]
-                    && ev.is_change[r]
+                    && !ev.is_duplicate(r)
+                    && ev.is_change(r)
                     && ev.succeeded(r)
                     && ev.text(ev.action.get(r)) == action
                     && Some(ev.text(ev.principal.get(r))) == principal.as_deref()
@@ -648,7 +648,7 @@ fn family_of_log(ev: &Events<'_>, r: usize) -> bool {
 /// credentials of another principal first misused by the attacker.
 fn lateral_movement(ev: &Events<'_>, analysis: &Analysis) -> Vec<LateralMovement> {
     let malicious = &analysis.scope.malicious;
-    let counted = |r: usize| malicious[r] && !ev.duplicate[r] && ev.succeeded(r);
+    let counted = |r: usize| malicious[r] && !ev.is_duplicate(r) && ev.succeeded(r);
     let mut edges: BTreeMap<(String, String, String), (i64, Vec<usize>)> = BTreeMap::new();
     let mut add = |from: u32, to: u32, kind: &str, r: usize, rows: Vec<usize>| {
         if from == Codes::NULL || to == Codes::NULL || from == to {
@@ -668,7 +668,7 @@ fn lateral_movement(ev: &Events<'_>, analysis: &Analysis) -> Vec<LateralMovement
     for &row in &ev.order {
         let r = row as usize;
         let m = ev.minted.get(r);
-        if !counted(r) || m == Codes::NULL || ev.is_login[r] {
+        if !counted(r) || m == Codes::NULL || ev.is_login(r) {
             continue;
         }
         let owner = first_use.get(ev.text(m)).map(|&(_, u)| ev.principal.get(u));
@@ -721,7 +721,7 @@ fn first_uses(ev: &Events<'_>, analysis: &Analysis) -> BTreeMap<String, (u32, us
                 .of(cred)
                 .iter()
                 .map(|&r| r as usize)
-                .find(|&r| malicious[r] && !ev.duplicate[r] && ev.succeeded(r))?;
+                .find(|&r| malicious[r] && !ev.is_duplicate(r) && ev.succeeded(r))?;
             Some((ev.text(cred).to_string(), (cred, first)))
         })
         .collect()
@@ -736,7 +736,7 @@ fn previous_identity(ev: &Events<'_>, malicious: &[bool], u: usize, not: u32) ->
         .iter()
         .map(|&r| r as usize)
         .take_while(|&r| ev.ts[r] < ev.ts[u])
-        .filter(|&r| malicious[r] && !ev.duplicate[r] && ev.succeeded(r))
+        .filter(|&r| malicious[r] && !ev.is_duplicate(r) && ev.succeeded(r))
         .filter(|&r| {
             let p = ev.principal.get(r);
             p != Codes::NULL && p != not
@@ -858,7 +858,7 @@ fn over_broad_keys(ev: &Events<'_>, analysis: &Analysis) -> Vec<Hardening> {
         let reads = rows.iter().any(|&r| ev.is_read(r) && ev.bytes_of(r) > 0);
         let identity_changes: BTreeSet<&str> = rows
             .iter()
-            .filter(|&&r| ev.is_change[r] && super::detect::is_sensitive(ev, r))
+            .filter(|&&r| ev.is_change(r) && super::detect::is_sensitive(ev, r))
             .map(|&r| ev.text(ev.action.get(r)))
             .collect();
         if reads && !identity_changes.is_empty() {

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::enrich::client::Family;
 use crate::frame::Dictionary;
-use crate::frame::codes::{Codes, Values};
+use crate::frame::codes::{Bools, Codes, Values};
 use crate::frame::columns::{self as c, enriched as e};
 use crate::parse::combined::is_public;
 
@@ -46,19 +46,18 @@ impl Groups {
         Groups { offsets, rows }
     }
 
-    /// Entities with at least one row, in order of their first row.
-    pub fn entities(&self, order_pos: &[u32]) -> Vec<u32> {
-        let mut found: Vec<(u32, u32)> = (0..self.offsets.len().saturating_sub(1))
+    /// Entities with at least one row, in order of their first row (by time,
+    /// then frame order: the order of [`Events::order`]).
+    pub fn entities(&self, ts: &[i64]) -> Vec<u32> {
+        let mut found: Vec<(i64, u32, u32)> = (0..self.offsets.len().saturating_sub(1))
             .filter(|&i| self.offsets[i + 1] > self.offsets[i])
             .map(|i| {
-                (
-                    order_pos[self.rows[self.offsets[i] as usize] as usize],
-                    i as u32,
-                )
+                let first = self.rows[self.offsets[i] as usize];
+                (ts[first as usize], first, i as u32)
             })
             .collect();
         found.sort_unstable();
-        found.into_iter().map(|(_, code)| code).collect()
+        found.into_iter().map(|(_, _, code)| code).collect()
     }
 
     /// Rows of entity `code`, oldest first.
@@ -92,24 +91,17 @@ pub struct Events<'a> {
     pub outcome: Codes<'a>,
     pub status: Values<'a, i32>,
     pub bytes: Values<'a, u64>,
-    pub mfa: Vec<Option<bool>>,
-    pub read_only: Vec<Option<bool>>,
-    pub instance: Vec<bool>,
-    pub is_login: Vec<bool>,
-    pub is_change: Vec<bool>,
-    pub duplicate: Vec<bool>,
     pub twin: Values<'a, u32>,
     /// Every row, oldest first (ties in frame order).
     pub order: Vec<u32>,
-    /// Position of each row in `order`.
-    pub rank: Vec<u32>,
     pub by_ip: Groups,
     pub by_credential: Groups,
     pub by_principal: Groups,
     success: Option<u32>,
     cloudtrail: Option<u32>,
     /// Per row, the [`flag`] bits: the facts rules test on every row, one
-    /// byte to read instead of one array each.
+    /// byte to read instead of one array each (and one byte per row of
+    /// memory instead of six).
     flags: Vec<u8>,
     /// Ids of `GET` and `HEAD`, for [`Events::is_read`].
     read_methods: [Option<u32>; 2],
@@ -125,6 +117,28 @@ pub mod flag {
     pub const SUCCESS: u8 = 1;
     /// The row reads data (see [`super::Events::is_read`]).
     pub const READ: u8 = 2;
+    /// A login or token attempt (`is_login`).
+    pub const LOGIN: u8 = 4;
+    /// A change of state (`is_change`).
+    pub const CHANGE: u8 = 8;
+    /// The second log line of a request (`duplicate`).
+    pub const DUPLICATE: u8 = 16;
+    /// An instance-role credential (`instance_credential`).
+    pub const INSTANCE: u8 = 32;
+    /// Authenticated with a second factor (`mfa` true).
+    pub const MFA: u8 = 64;
+    /// Logged as authenticated without one (`mfa` false).
+    pub const NO_MFA: u8 = 128;
+}
+
+/// The boolean columns folded into [`Events`]' flags, read once.
+struct RowFacts<'a> {
+    mfa: Bools<'a>,
+    read_only: Bools<'a>,
+    instance: Bools<'a>,
+    login: Bools<'a>,
+    change: Bools<'a>,
+    duplicate: Bools<'a>,
 }
 
 /// The value of an `ip` id parses as an IP address.
@@ -174,15 +188,6 @@ fn families(family: &Codes<'_>, dict: &Dictionary, ids: usize) -> Vec<Option<Fam
     out
 }
 
-fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
-    Ok(df
-        .column(name)?
-        .bool()?
-        .iter()
-        .map(|b| b.unwrap_or(false))
-        .collect())
-}
-
 impl<'a> Events<'a> {
     /// Indexes an enriched frame.
     pub fn new(df: &'a DataFrame, dict: &'a Dictionary) -> PolarsResult<Events<'a>> {
@@ -193,10 +198,6 @@ impl<'a> Events<'a> {
         let ip = Codes::of(df, c::IP)?;
         let credential = Codes::of(df, c::CREDENTIAL)?;
         let principal = Codes::of(df, c::PRINCIPAL)?;
-        let mut rank = vec![0u32; order.len()];
-        for (pos, &row) in order.iter().enumerate() {
-            rank[row as usize] = pos as u32;
-        }
         let (by_ip, (by_credential, by_principal)) = rayon::join(
             || Groups::build(&ip, &order, ids),
             || {
@@ -227,17 +228,10 @@ impl<'a> Events<'a> {
             ip_kinds: ip_kinds(&by_ip, dict, ids),
             family,
             outcome: Codes::of(df, c::OUTCOME)?,
-            status: Values::of(df.column(c::STATUS)?.i32()?),
-            bytes: Values::of(df.column(c::BYTES)?.u64()?),
-            mfa: df.column(c::MFA)?.bool()?.iter().collect(),
-            read_only: df.column(c::READ_ONLY)?.bool()?.iter().collect(),
-            instance: bools(df, c::INSTANCE_CREDENTIAL)?,
-            is_login: bools(df, e::IS_LOGIN)?,
-            is_change: bools(df, e::IS_CHANGE)?,
-            duplicate: bools(df, e::DUPLICATE)?,
-            twin: Values::of(df.column(e::TWIN)?.u32()?),
+            status: Values::column::<Int32Type>(df, c::STATUS)?,
+            bytes: Values::column::<UInt64Type>(df, c::BYTES)?,
+            twin: Values::column::<UInt32Type>(df, e::TWIN)?,
             order,
-            rank,
             by_ip,
             by_credential,
             by_principal,
@@ -246,33 +240,92 @@ impl<'a> Events<'a> {
             read_methods: [dict.lookup("GET"), dict.lookup("HEAD")],
             flags: Vec::new(),
         };
+        let facts = RowFacts {
+            mfa: Bools::column(df, c::MFA)?,
+            read_only: Bools::column(df, c::READ_ONLY)?,
+            instance: Bools::column(df, c::INSTANCE_CREDENTIAL)?,
+            login: Bools::column(df, e::IS_LOGIN)?,
+            change: Bools::column(df, e::IS_CHANGE)?,
+            duplicate: Bools::column(df, e::DUPLICATE)?,
+        };
         ev.flags = (0..ev.len())
             .into_par_iter()
-            .map(|r| ev.row_flags(r))
+            .map(|r| ev.row_flags(r, &facts))
             .collect();
         Ok(ev)
     }
 
-    fn row_flags(&self, row: usize) -> u8 {
+    fn row_flags(&self, row: usize, facts: &RowFacts<'_>) -> u8 {
         let mut bits = 0;
-        if self.success.is_some_and(|s| self.outcome.get(row) == s) {
-            bits |= flag::SUCCESS;
-        }
-        if self.reads_data(row) {
-            bits |= flag::READ;
-        }
+        let mut set = |on: bool, bit: u8| {
+            if on {
+                bits |= bit;
+            }
+        };
+        set(
+            self.success.is_some_and(|s| self.outcome.get(row) == s),
+            flag::SUCCESS,
+        );
+        let (login, change) = (facts.login.is(row), facts.change.is(row));
+        set(login, flag::LOGIN);
+        set(change, flag::CHANGE);
+        set(!login && !change && self.reads_data(row, facts), flag::READ);
+        set(facts.duplicate.is(row), flag::DUPLICATE);
+        set(facts.instance.is(row), flag::INSTANCE);
+        set(facts.mfa.get(row) == Some(true), flag::MFA);
+        set(facts.mfa.get(row) == Some(false), flag::NO_MFA);
         bits
     }
 
-    fn reads_data(&self, row: usize) -> bool {
-        if self.is_login[row] || self.is_change[row] {
-            return false;
-        }
+    /// A GET or HEAD, or (without a method) a read-only AWS call.
+    fn reads_data(&self, row: usize, facts: &RowFacts<'_>) -> bool {
         let method = self.method.get(row);
         if method == Codes::NULL {
-            return self.read_only[row].unwrap_or(false);
+            return facts.read_only.is(row);
         }
         self.read_methods.contains(&Some(method))
+    }
+
+    #[inline]
+    fn has(&self, row: usize, bit: u8) -> bool {
+        self.flags[row] & bit != 0
+    }
+
+    /// Whether the row is a login or token attempt.
+    #[inline]
+    pub fn is_login(&self, row: usize) -> bool {
+        self.has(row, flag::LOGIN)
+    }
+
+    /// Whether the row changed state.
+    #[inline]
+    pub fn is_change(&self, row: usize) -> bool {
+        self.has(row, flag::CHANGE)
+    }
+
+    /// Whether the row is the second log line of a request counted through
+    /// its twin.
+    #[inline]
+    pub fn is_duplicate(&self, row: usize) -> bool {
+        self.has(row, flag::DUPLICATE)
+    }
+
+    /// Whether the row's credential is an EC2 instance-role session.
+    #[inline]
+    pub fn is_instance(&self, row: usize) -> bool {
+        self.has(row, flag::INSTANCE)
+    }
+
+    /// Whether the session used a second factor, when logged.
+    #[inline]
+    pub fn mfa(&self, row: usize) -> Option<bool> {
+        if self.has(row, flag::MFA) {
+            Some(true)
+        } else if self.has(row, flag::NO_MFA) {
+            Some(false)
+        } else {
+            None
+        }
     }
 
     /// Number of rows.
@@ -318,7 +371,7 @@ impl<'a> Events<'a> {
     /// Whether the row's outcome is success.
     #[inline]
     pub fn succeeded(&self, row: usize) -> bool {
-        self.flags[row] & flag::SUCCESS != 0
+        self.has(row, flag::SUCCESS)
     }
 
     /// Whether the row comes from CloudTrail.
@@ -330,7 +383,7 @@ impl<'a> Events<'a> {
     /// Whether the row reads data: a GET/HEAD, or a read-only AWS call.
     #[inline]
     pub fn is_read(&self, row: usize) -> bool {
-        self.flags[row] & flag::READ != 0
+        self.has(row, flag::READ)
     }
 
     /// Client family of the row.

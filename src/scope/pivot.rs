@@ -174,7 +174,7 @@ impl Walk<'_, '_> {
         let mut changed = false;
         for &row in ev.by_ip.of(ip) {
             let r = row as usize;
-            if ev.ts[r] < since || ev.duplicate[r] || !ev.succeeded(r) {
+            if ev.ts[r] < since || ev.is_duplicate(r) || !ev.succeeded(r) {
                 continue;
             }
             let from = From::Node(Kind::Ip, ip);
@@ -211,7 +211,7 @@ impl Walk<'_, '_> {
         let mut changed = false;
         for &row in ev.by_credential.of(cred) {
             let r = row as usize;
-            if ev.ts[r] < since || ev.duplicate[r] || !ev.succeeded(r) {
+            if ev.ts[r] < since || ev.is_duplicate(r) || !ev.succeeded(r) {
                 continue;
             }
             let from = From::Node(Kind::Credential, cred);
@@ -248,7 +248,7 @@ impl Walk<'_, '_> {
         if m == Codes::NULL {
             return false;
         }
-        let reason = if self.ev.is_login[r] {
+        let reason = if self.ev.is_login(r) {
             "issued to the attacker's login"
         } else {
             "minted by the attacker"
@@ -376,7 +376,7 @@ pub fn seed_for_indicator(ev: &Events<'_>, kind: Kind, code: u32) -> Vec<Seed> {
     let mut seeds = Vec::new();
     for &row in rows {
         let r = row as usize;
-        if ev.duplicate[r] || !ev.succeeded(r) {
+        if ev.is_duplicate(r) || !ev.succeeded(r) {
             continue;
         }
         let ip = ev.ip.get(r);
