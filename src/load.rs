@@ -162,6 +162,7 @@ pub fn load(
     // releases its pages.
     let readers: Vec<AtomicU8> = opened.iter().map(|_| AtomicU8::new(2)).collect();
     let fanout = Fanout::for_pool();
+    let buffers = decode::Recycler::default();
 
     let phase = crate::timing::Phase::start("decode and parse");
     rayon::scope(|s| {
@@ -171,6 +172,7 @@ pub fn load(
             progress,
             pieces: &pieces,
             fanout: &fanout,
+            buffers: &buffers,
         };
         for (i, input) in opened.iter().enumerate() {
             let Ok(input) = input else { continue };
@@ -219,6 +221,7 @@ struct Shared<'s> {
     progress: &'s dyn Progress,
     pieces: &'s Mutex<Vec<Piece>>,
     fanout: &'s Fanout,
+    buffers: &'s decode::Recycler,
 }
 
 impl<'s> Shared<'s> {
@@ -268,13 +271,18 @@ impl<'s> Shared<'s> {
     ) -> ReadResult {
         let mapping = mapping.map(Arc::new);
         let described = mapping.as_ref().map(|m| m.describe()).unwrap_or_default();
-        let (ctx, pieces) = (self.ctx, self.pieces);
-        let damage =
-            decode::for_each_chunk(input, CHUNK_SIZE, &|n| self.progress.advance(n), |chunk| {
+        let (ctx, pieces, buffers) = (self.ctx, self.pieces, self.buffers);
+        let damage = decode::for_each_chunk(
+            input,
+            CHUNK_SIZE,
+            buffers,
+            &|n| self.progress.advance(n),
+            |chunk| {
                 let mapping = mapping.clone();
                 self.fanout.run(s, move || {
                     let parsed =
                         parse::parse_lines(format, mapping.as_deref(), &chunk.data, chunk.cut, ctx);
+                    buffers.give(chunk.data);
                     lock(pieces).push(Piece {
                         input: index,
                         chunk: chunk.index,
@@ -282,7 +290,8 @@ impl<'s> Shared<'s> {
                         parsed,
                     });
                 });
-            });
+            },
+        );
         (Some(format), None, damage, described)
     }
 

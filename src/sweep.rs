@@ -119,6 +119,7 @@ pub fn sweep(
     let tallies = Mutex::new(Vec::new());
     let damages: Vec<Mutex<Option<Damage>>> = files.iter().map(|_| Mutex::new(None)).collect();
     let fanout = Fanout::for_pool();
+    let buffers = decode::Recycler::default();
     rayon::scope(|s| {
         for (i, input) in opened.iter().enumerate() {
             let Ok(input) = input else { continue };
@@ -126,14 +127,16 @@ pub fn sweep(
                 continue;
             }
             let (matcher, tallies, damage, fanout) = (&matcher, &tallies, &damages[i], &fanout);
+            let buffers = &buffers;
             s.spawn(move |s| {
-                let d =
-                    decode::for_each_chunk(input, CHUNK_SIZE, &|n| progress.advance(n), |chunk| {
-                        fanout.run(s, move || {
-                            let t = search_chunk(matcher, &chunk.data, i, chunk.index, window);
-                            lock(tallies).push(t);
-                        });
+                let advance = |n| progress.advance(n);
+                let d = decode::for_each_chunk(input, CHUNK_SIZE, buffers, &advance, |chunk| {
+                    fanout.run(s, move || {
+                        let t = search_chunk(matcher, &chunk.data, i, chunk.index, window);
+                        buffers.give(chunk.data);
+                        lock(tallies).push(t);
                     });
+                });
                 *lock(damage) = d;
             });
         }
