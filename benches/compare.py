@@ -47,7 +47,8 @@ def run_timed(cmd, stdout=subprocess.DEVNULL, shell=False, env=None):
     if proc.returncode not in (0, 3):
         sys.exit(f"failed ({proc.returncode}): {cmd}\n{proc.stderr.decode()[-2000:]}")
     last = proc.stderr.decode().strip().splitlines()[-1].split()
-    return wall, int(last[1]) / 1024.0, proc.stdout.decode()
+    # GNU time reports KiB; MB here are 10^6 bytes, as for the input.
+    return wall, int(last[1]) * 1024 / 1e6, proc.stdout.decode()
 
 
 def generate(work, size, files, fmt, tag, days=8):
@@ -253,13 +254,16 @@ def main():
         f"{raw_bytes / 1e6:.0f} MB uncompressed; median of {args.runs} interleaved runs; "
         f"{os.cpu_count()} cores.",
         "",
-        "| tool | time (s) | MB/s | time / zcat | peak RSS (MB) |",
-        "|---|---|---|---|---|",
+        "| tool | time (s) | MB/s | time / zcat | peak RSS (MB) | RSS / input |",
+        "|---|---|---|---|---|---|",
     ]
     for name in tools:
         t = statistics.median(times[name])
         ref = single_base if "one file" in name else base
-        lines.append(f"| {name} | {t:.2f} | {raw_bytes / 1e6 / t:.0f} | {t / ref:.2f} | {rss[name]:.0f} |")
+        share = rss[name] * 1e6 / raw_bytes
+        lines.append(
+            f"| {name} | {t:.2f} | {raw_bytes / 1e6 / t:.0f} | {t / ref:.2f} | {rss[name]:.0f} | {share:.2f} |"
+        )
     lines.append("")
     lines.append("Answers (Q1-Q3): " + ("identical across " + ", ".join(answers) if agree else "MISMATCH, see stderr"))
     if args.scaling:
