@@ -229,6 +229,10 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert!(Input::open(&found[2]).expect("open empty").is_empty());
+        // Released pages read back the same from the file.
+        input.release();
+        assert_eq!(input.bytes(), b"abc");
+        Input::open(&found[2]).expect("open empty").release();
         assert!(discover(&[dir.path().join("nope")]).is_err());
     }
 }

@@ -852,6 +852,28 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_with_more_distinct_values_than_two_bytes_hold() {
+        let dict = Dictionary::global();
+        let mut b = EventBuilder::new(dict.clone());
+        let n = 70_000;
+        for i in 0..n {
+            let mut ev = EventRef::at_line(i as u64 + 1);
+            let value = format!("/chunk-wide/{i}");
+            ev.set(Cat::Path, value.as_bytes());
+            b.push(&ev);
+        }
+        let cols = b.finish();
+        let path = &cols.cats[Cat::Path as usize];
+        assert!(matches!(path.local, LocalCodes::Wide(_)));
+        for i in [0, 65_534, 65_535, n - 1] {
+            assert_eq!(
+                dict.text(path.shared(i)),
+                Some(format!("/chunk-wide/{i}").as_str())
+            );
+        }
+    }
+
+    #[test]
     fn short_values_compare_byte_for_byte() {
         let text = b"0123456789abcdefghij";
         for n in 0..=text.len() {

@@ -243,4 +243,17 @@ mod tests {
         let df = DataFrame::new(300, vec![col]).expect("frame");
         assert_eq!(Codes::of(&df, "route").expect("codes").to_vec(), codes);
     }
+
+    #[test]
+    fn more_than_two_bytes_of_values_keep_shared_ids() {
+        let dict = Dictionary::global();
+        let codes: Vec<u32> = (0..70_000)
+            .map(|i| dict.intern(&format!("/wide-test/{i}")))
+            .chain([NULL_CODE])
+            .collect();
+        let col = column("path", codes.clone(), &dict);
+        assert!(col.cat32().is_ok(), "{:?}", col.dtype());
+        let df = DataFrame::new(codes.len(), vec![col]).expect("frame");
+        assert_eq!(Codes::of(&df, "path").expect("codes").to_vec(), codes);
+    }
 }
