@@ -138,6 +138,9 @@ pub fn sweep(
                     });
                 });
                 *lock(damage) = d;
+                // Decoded: its pages need not stay resident (a search still
+                // reading a plain file's pages faults the same bytes back).
+                input.release();
             });
         }
     });
