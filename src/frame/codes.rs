@@ -175,10 +175,10 @@ fn is_null_scalar(column: &Column) -> bool {
 }
 
 /// A categorical column named `name` from ids.
+///
+/// As narrow as its values allow; a column of nulls only is a scalar null
+/// column (see [`super::narrow`], which finds both in one pass).
 pub fn column_of(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
-    if codes.iter().all(|&c| c == NULL_CODE) {
-        return Column::full_null(name.into(), codes.len(), dict.dtype());
-    }
     categorical_from_codes(name, codes, dict)
 }
 

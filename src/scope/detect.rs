@@ -89,6 +89,14 @@ pub struct Detection {
     pub summary: String,
 }
 
+impl Detection {
+    /// Adds a pivot starting point: `code` of `kind`, compromised since
+    /// `since`.
+    fn seed(&mut self, kind: Kind, code: u32, since: i64) {
+        self.seeds.push(Seed { kind, code, since });
+    }
+}
+
 /// The identities rules walk, each in order of its first event.
 struct Subjects {
     principals: Vec<u32>,
@@ -258,11 +266,7 @@ fn spray(ev: &Events<'_>, ip: u32, logins: &[u32], failures: &[u32]) -> Option<D
         ev,
         failures.to_vec(),
     );
-    d.seeds.push(Seed {
-        kind: Kind::Ip,
-        code: ip,
-        since: d.first,
-    });
+    d.seed(Kind::Ip, ip, d.first);
     d.summary = format!(
         "{} failed logins for {} accounts{}",
         failures.len(),
@@ -286,11 +290,7 @@ fn brute_force(ev: &Events<'_>, ip: u32, failures: &[u32]) -> Option<Detection> 
                 .then_with(|| ev.text(*pb).cmp(ev.text(*pa)))
         })?;
     let mut d = detection("brute-force", Severity::Medium, Kind::Ip, ip, ev, rows);
-    d.seeds.push(Seed {
-        kind: Kind::Ip,
-        code: ip,
-        since: d.first,
-    });
+    d.seed(Kind::Ip, ip, d.first);
     d.summary = format!("{} failed logins for {}", d.count, ev.text(principal));
     Some(d)
 }
@@ -415,23 +415,11 @@ fn new_ip_login(
         ev,
         vec![r as u32],
     );
-    d.seeds.push(Seed {
-        kind: Kind::Ip,
-        code: ip,
-        since: ev.ts[r],
-    });
+    d.seed(Kind::Ip, ip, ev.ts[r]);
     if ev.minted.get(r) != Codes::NULL {
-        d.seeds.push(Seed {
-            kind: Kind::Credential,
-            code: ev.minted.get(r),
-            since: ev.ts[r],
-        });
+        d.seed(Kind::Credential, ev.minted.get(r), ev.ts[r]);
     }
-    d.seeds.push(Seed {
-        kind: Kind::Principal,
-        code: principal,
-        since: ev.ts[r],
-    });
+    d.seed(Kind::Principal, principal, ev.ts[r]);
     let why = if reasons.is_empty() {
         String::new()
     } else {
@@ -473,16 +461,8 @@ fn credential_new_ip(ev: &Events<'_>, cred: u32, r: usize, hist: &History) -> De
         ev,
         vec![r as u32],
     );
-    d.seeds.push(Seed {
-        kind: Kind::Credential,
-        code: cred,
-        since: ev.ts[r],
-    });
-    d.seeds.push(Seed {
-        kind: Kind::Ip,
-        code: ip,
-        since: ev.ts[r],
-    });
+    d.seed(Kind::Credential, cred, ev.ts[r]);
+    d.seed(Kind::Ip, ip, ev.ts[r]);
     let client = if new_family {
         format!(" with a new client ({})", ev.text(family))
     } else {
@@ -547,16 +527,8 @@ fn parallel(ev: &Events<'_>, cred: u32, intruder: u32, rows: &[u32], at: usize) 
         evidence,
     );
     let since = ev.ts[rows[at] as usize];
-    d.seeds.push(Seed {
-        kind: Kind::Credential,
-        code: cred,
-        since,
-    });
-    d.seeds.push(Seed {
-        kind: Kind::Ip,
-        code: intruder,
-        since,
-    });
+    d.seed(Kind::Credential, cred, since);
+    d.seed(Kind::Ip, intruder, since);
     d.count = rows.len() as u64;
     d.summary = format!(
         "used from {} while still in use from another address",
@@ -592,16 +564,8 @@ fn instance_credentials(ev: &Events<'_>) -> Vec<Detection> {
             ev,
             rows,
         );
-        d.seeds.push(Seed {
-            kind: Kind::Credential,
-            code: cred,
-            since: ev.ts[first],
-        });
-        d.seeds.push(Seed {
-            kind: Kind::Ip,
-            code: ev.ip.get(first),
-            since: ev.ts[first],
-        });
+        d.seed(Kind::Credential, cred, ev.ts[first]);
+        d.seed(Kind::Ip, ev.ip.get(first), ev.ts[first]);
         d.summary = format!(
             "EC2 instance-role session used from {} with {}",
             ev.text(ev.ip.get(first)),
