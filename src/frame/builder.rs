@@ -318,25 +318,22 @@ impl Dictionary {
     }
 }
 
-/// A set of distinct byte strings, each numbered in the order first seen
-/// and carrying a value of type `T`.
-struct Interner<T> {
+/// A set of distinct byte strings, each numbered in the order first seen.
+struct Interner {
     table: HashTable<u32>,
     bytes: Vec<u8>,
     /// End of each value in `bytes`.
     ends: Vec<usize>,
     hashes: Vec<u64>,
-    values: Vec<T>,
 }
 
-impl<T: Copy> Interner<T> {
-    fn new() -> Interner<T> {
+impl Interner {
+    fn new() -> Interner {
         Interner {
             table: HashTable::new(),
             bytes: Vec::new(),
             ends: Vec::new(),
             hashes: Vec::new(),
-            values: Vec::new(),
         }
     }
 
@@ -350,10 +347,9 @@ impl<T: Copy> Interner<T> {
         &self.bytes[start..self.ends[i]]
     }
 
-    /// Number of `key` (whose hash is `hash`), adding it with the value
-    /// `make` gives when new.
+    /// Number of `key` (whose hash is `hash`), adding it when new.
     #[inline]
-    fn id_or_insert(&mut self, hash: u64, key: &[u8], make: impl FnOnce() -> T) -> u32 {
+    fn id_or_insert(&mut self, hash: u64, key: &[u8]) -> u32 {
         if let Some(&id) = self.table.find(hash, |&id| same_bytes(self.key(id), key)) {
             return id;
         }
@@ -361,18 +357,17 @@ impl<T: Copy> Interner<T> {
         self.bytes.extend_from_slice(key);
         self.ends.push(self.bytes.len());
         self.hashes.push(hash);
-        self.values.push(make());
         let hashes = &self.hashes;
         self.table.insert_unique(hash, id, |&i| hashes[i as usize]);
         id
     }
 
+    /// Forgets every value, keeping the memory for the next chunk.
     fn clear(&mut self) {
         self.table.clear();
         self.bytes.clear();
         self.ends.clear();
         self.hashes.clear();
-        self.values.clear();
     }
 }
 
@@ -403,6 +398,89 @@ fn hash_key(key: &[u8]) -> u64 {
 /// memory on inputs with tens of millions of distinct paths.
 const RESOLVED_LIMIT: usize = 4 << 20;
 
+/// Longest value a [`Resolved`] entry holds in place.
+const INLINE: usize = 16;
+
+/// One value of a [`ResolvedCache`] and its shared id. Values of up to
+/// [`INLINE`] bytes (addresses, account names, methods) are held in the
+/// entry itself, so a lookup reads one entry of the table and nothing else;
+/// longer ones keep their offset into the cache's byte store.
+#[derive(Clone, Copy)]
+struct Resolved {
+    /// The value, zero-padded; for a long value, its offset (8 bytes LE).
+    key: [u8; INLINE],
+    len: u32,
+    id: u32,
+}
+
+impl Resolved {
+    fn new(value: &[u8], long: &mut Vec<u8>, id: u32) -> Resolved {
+        let mut key = [0; INLINE];
+        if value.len() <= INLINE {
+            key[..value.len()].copy_from_slice(value);
+        } else {
+            key[..8].copy_from_slice(&(long.len() as u64).to_le_bytes());
+            long.extend_from_slice(value);
+        }
+        Resolved {
+            key,
+            len: value.len() as u32,
+            id,
+        }
+    }
+
+    fn value<'s>(&'s self, long: &'s [u8]) -> &'s [u8] {
+        let len = self.len as usize;
+        if len <= INLINE {
+            &self.key[..len]
+        } else {
+            let start = u64::from_le_bytes(self.key[..8].try_into().unwrap_or([0; 8])) as usize;
+            &long[start..start + len]
+        }
+    }
+
+    #[inline]
+    fn is(&self, value: &[u8], long: &[u8]) -> bool {
+        self.len as usize == value.len() && same_bytes(self.value(long), value)
+    }
+}
+
+/// Per parser thread and column, the shared dictionary's id of each value
+/// the thread has met.
+struct ResolvedCache {
+    table: HashTable<Resolved>,
+    /// Values longer than [`INLINE`] bytes.
+    long: Vec<u8>,
+}
+
+impl ResolvedCache {
+    fn new() -> ResolvedCache {
+        ResolvedCache {
+            table: HashTable::new(),
+            long: Vec::new(),
+        }
+    }
+
+    /// The shared id of `value` (whose hash is `hash`), asking `make` for it
+    /// when the thread has not met the value yet.
+    #[inline]
+    fn id_of(&mut self, hash: u64, value: &[u8], make: impl FnOnce() -> u32) -> u32 {
+        let long = &self.long;
+        if let Some(e) = self.table.find(hash, |e| e.is(value, long)) {
+            return e.id;
+        }
+        if self.table.len() >= RESOLVED_LIMIT {
+            self.table.clear();
+            self.long.clear();
+        }
+        let entry = Resolved::new(value, &mut self.long, make());
+        let long = &self.long;
+        self.table
+            .insert_unique(hash, entry, |e| hash_key(e.value(long)));
+        entry.id
+    }
+}
+
 thread_local! {
     /// Per parser thread, the shared dictionary's id of every value the
     /// thread has met. Most values of a chunk (clients, accounts) were seen
@@ -410,8 +488,8 @@ thread_local! {
     /// shared concurrent one, which is only asked for values new to the
     /// thread. Ids in the shared dictionary never change, so an entry stays
     /// valid for the life of the process.
-    static RESOLVED: std::cell::RefCell<Vec<Interner<u32>>> =
-        std::cell::RefCell::new((0..Cat::COUNT).map(|_| Interner::new()).collect());
+    static RESOLVED: std::cell::RefCell<Vec<ResolvedCache>> =
+        std::cell::RefCell::new((0..Cat::COUNT).map(|_| ResolvedCache::new()).collect());
 }
 
 /// The distinct values of one column within one chunk, numbered in the
@@ -422,7 +500,7 @@ thread_local! {
 /// its bytes stay in the core's cache; each distinct value is resolved to
 /// the shared dictionary once, when the chunk is finished.
 struct LocalDict {
-    set: Interner<()>,
+    set: Interner,
 }
 
 impl LocalDict {
@@ -439,7 +517,7 @@ impl LocalDict {
     /// Local id of `value`, inserting it when new.
     #[inline]
     fn intern(&mut self, value: &[u8]) -> u32 {
-        self.set.id_or_insert(hash_key(value), value, || ())
+        self.set.id_or_insert(hash_key(value), value)
     }
 
     /// The shared dictionary's id of every local id, through the thread's
@@ -447,14 +525,10 @@ impl LocalDict {
     fn resolve(&self, col: usize, dict: &Dictionary, scratch: &mut String) -> Vec<u32> {
         RESOLVED.with_borrow_mut(|caches| {
             let cache = &mut caches[col];
-            if cache.len() > RESOLVED_LIMIT {
-                cache.clear();
-            }
             (0..self.set.len() as u32)
                 .map(|id| {
                     let (key, hash) = (self.set.key(id), self.set.hashes[id as usize]);
-                    let slot = cache.id_or_insert(hash, key, || dict.intern(text_of(key, scratch)));
-                    cache.values[slot as usize]
+                    cache.id_of(hash, key, || dict.intern(text_of(key, scratch)))
                 })
                 .collect()
         })
@@ -501,9 +575,11 @@ impl CatBuilder {
         }
     }
 
-    /// Pads to `rows` and resolves the local ids to shared dictionary ids.
+    /// Pads to `rows`, resolves the local ids to shared dictionary ids and
+    /// hands over a copy of the codes, two bytes each where they fit; the
+    /// builder is left empty for the next chunk.
     fn finish(
-        mut self,
+        &mut self,
         col: usize,
         rows: usize,
         dict: &Dictionary,
@@ -520,8 +596,11 @@ impl CatBuilder {
             };
             LocalCodes::Narrow(self.codes.iter().map(narrow).collect())
         } else {
-            LocalCodes::Wide(shrunk(self.codes))
+            LocalCodes::Wide(self.codes.clone())
         };
+        self.codes.clear();
+        self.local.set.clear();
+        self.last = None;
         ChunkCodes { local, ids }
     }
 }
@@ -627,7 +706,7 @@ pub struct ChunkColumns {
 
 /// A plain (not dictionary-encoded) text column: one byte buffer plus end
 /// offsets, for values that rarely repeat such as request ids.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct StrColumn {
     pub data: String,
     /// End offset of each row in `data`; a null has the same end as the row
@@ -643,6 +722,12 @@ impl StrColumn {
             self.ends.push(end);
             self.valid.push(0);
         }
+    }
+
+    fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+        self.valid.clear();
     }
 
     fn push(&mut self, row: usize, value: &str) {
@@ -674,6 +759,19 @@ impl StrColumn {
 /// Builds the columns of one chunk.
 pub struct EventBuilder {
     dict: Dictionary,
+    cols: Box<Buffers>,
+    /// Rows expected, to size a column when it is first set.
+    capacity: usize,
+}
+
+/// The growing columns of an [`EventBuilder`].
+///
+/// A parser thread keeps the buffers of its last chunk and builds the next
+/// one in them: finishing a chunk copies each column out at its exact size,
+/// so the buffers (and the chunk-local hash tables) are written again while
+/// still in the core's cache, instead of being freed to the system and
+/// faulted in afresh, zeroed page by page, for every chunk.
+struct Buffers {
     ts: Vec<i64>,
     line: Vec<u64>,
     cats: Vec<CatBuilder>,
@@ -682,8 +780,51 @@ pub struct EventBuilder {
     bytes: Vec<u64>,
     request_id: StrColumn,
     scratch: String,
-    /// Rows expected, to size a column when it is first set.
-    capacity: usize,
+}
+
+/// Rows above which a builder's buffers are dropped rather than kept for
+/// the thread's next chunk: a whole CloudTrail document can hold millions
+/// of records, and its buffers are not worth keeping.
+const SPARE_ROWS: usize = 1 << 18;
+
+thread_local! {
+    /// The buffers of the thread's last finished chunk.
+    static SPARE: std::cell::Cell<Option<Box<Buffers>>> = const { std::cell::Cell::new(None) };
+}
+
+impl Buffers {
+    fn new() -> Buffers {
+        Buffers {
+            ts: Vec::new(),
+            line: Vec::new(),
+            cats: (0..Cat::COUNT).map(|_| CatBuilder::new()).collect(),
+            flags: vec![Vec::new(); Flag::ALL.len()],
+            status: Vec::new(),
+            bytes: Vec::new(),
+            request_id: StrColumn::default(),
+            scratch: String::new(),
+        }
+    }
+
+    /// The thread's spare buffers, or new ones.
+    fn take() -> Box<Buffers> {
+        SPARE.take().unwrap_or_else(|| Box::new(Buffers::new()))
+    }
+
+    /// Empties the buffers and keeps them for the thread's next chunk.
+    fn give_back(mut self: Box<Buffers>) {
+        if self.ts.capacity() > SPARE_ROWS {
+            return;
+        }
+        // The category builders were emptied as they were finished.
+        self.ts.clear();
+        self.line.clear();
+        self.flags.iter_mut().for_each(Vec::clear);
+        self.status.clear();
+        self.bytes.clear();
+        self.request_id.clear();
+        SPARE.set(Some(self));
+    }
 }
 
 impl EventBuilder {
@@ -694,97 +835,89 @@ impl EventBuilder {
 
     /// A builder interning into `dict`, sized for about `rows` rows.
     pub fn with_capacity(dict: Dictionary, rows: usize) -> EventBuilder {
+        let mut cols = Buffers::take();
+        cols.ts.reserve(rows);
+        cols.line.reserve(rows);
         EventBuilder {
             capacity: rows,
             dict,
-            ts: Vec::with_capacity(rows),
-            line: Vec::with_capacity(rows),
-            cats: (0..Cat::COUNT).map(|_| CatBuilder::new()).collect(),
-            flags: vec![Vec::new(); Flag::ALL.len()],
-            status: Vec::new(),
-            bytes: Vec::new(),
-            request_id: StrColumn::default(),
-            scratch: String::new(),
+            cols,
         }
     }
 
     /// Rows pushed so far.
     pub fn rows(&self) -> usize {
-        self.ts.len()
+        self.cols.ts.len()
     }
 
     /// Appends one event.
     pub fn push(&mut self, ev: &EventRef<'_>) {
-        let row = self.ts.len();
-        for (col, value) in self.cats.iter_mut().zip(ev.cats.iter()) {
+        let c = &mut self.cols;
+        let row = c.ts.len();
+        for (col, value) in c.cats.iter_mut().zip(ev.cats.iter()) {
             if let Some(v) = value {
                 col.push(row, v, self.capacity);
             }
         }
-        for (col, value) in self.flags.iter_mut().zip(ev.flags.iter()) {
+        for (col, value) in c.flags.iter_mut().zip(ev.flags.iter()) {
             if let Some(v) = value {
                 pad(col, row, NULL_BOOL);
                 col.push(u8::from(*v));
             }
         }
         if let Some(s) = ev.status {
-            pad(&mut self.status, row, NULL_STATUS);
-            self.status.push(s);
+            pad(&mut c.status, row, NULL_STATUS);
+            c.status.push(s);
         }
         if let Some(b) = ev.bytes {
-            pad(&mut self.bytes, row, NULL_BYTES);
-            self.bytes.push(b);
+            pad(&mut c.bytes, row, NULL_BYTES);
+            c.bytes.push(b);
         }
         if let Some(id) = &ev.request_id {
-            let text = text_of(id, &mut self.scratch);
-            self.request_id.push(row, text);
+            let text = text_of(id, &mut c.scratch);
+            c.request_id.push(row, text);
         }
-        self.ts.push(ev.ts);
-        self.line.push(ev.line);
+        c.ts.push(ev.ts);
+        c.line.push(ev.line);
     }
 
-    /// Pads every column to the row count and hands the vectors over.
-    pub fn finish(mut self) -> ChunkColumns {
-        let rows = self.ts.len();
-        let (dict, scratch) = (&self.dict, &mut self.scratch);
-        let cats = self
-            .cats
-            .into_iter()
+    /// Pads every column to the row count and hands over a copy of each,
+    /// keeping the buffers for the thread's next chunk.
+    pub fn finish(self) -> ChunkColumns {
+        let mut c = self.cols;
+        let rows = c.ts.len();
+        let dict = &self.dict;
+        let Buffers { cats, scratch, .. } = &mut *c;
+        let cats = cats
+            .iter_mut()
             .enumerate()
-            .map(|(i, c)| c.finish(i, rows, dict, scratch))
+            .map(|(i, b)| b.finish(i, rows, dict, scratch))
             .collect();
-        for f in &mut self.flags {
-            if !f.is_empty() {
-                pad(f, rows, NULL_BOOL);
-            }
+        for f in c.flags.iter_mut().filter(|f| !f.is_empty()) {
+            pad(f, rows, NULL_BOOL);
         }
-        if !self.status.is_empty() {
-            pad(&mut self.status, rows, NULL_STATUS);
+        if !c.status.is_empty() {
+            pad(&mut c.status, rows, NULL_STATUS);
         }
-        if !self.bytes.is_empty() {
-            pad(&mut self.bytes, rows, NULL_BYTES);
+        if !c.bytes.is_empty() {
+            pad(&mut c.bytes, rows, NULL_BYTES);
         }
-        if !self.request_id.is_empty() {
-            self.request_id.pad(rows);
+        if !c.request_id.is_empty() {
+            c.request_id.pad(rows);
         }
-        ChunkColumns {
+        let out = ChunkColumns {
             rows,
-            ts: shrunk(self.ts),
-            line: shrunk(self.line),
+            ts: c.ts.clone(),
+            line: c.line.clone(),
             cats,
-            flags: self.flags,
-            status: self.status,
-            bytes: self.bytes,
-            request_id: self.request_id,
-        }
+            flags: c.flags.clone(),
+            status: c.status.clone(),
+            bytes: c.bytes.clone(),
+            request_id: c.request_id.clone(),
+        };
+        c.give_back();
+        out
     }
-}
-
-/// `v` without the spare capacity its estimated size left: chunks wait in
-/// memory until every input is parsed.
-fn shrunk<T>(mut v: Vec<T>) -> Vec<T> {
-    v.shrink_to_fit();
-    v
 }
 
 #[inline]
@@ -870,6 +1003,53 @@ mod tests {
                 dict.text(path.shared(i)),
                 Some(format!("/chunk-wide/{i}").as_str())
             );
+        }
+    }
+
+    #[test]
+    fn a_chunk_built_in_reused_buffers_holds_only_its_own_rows() {
+        let dict = Dictionary::global();
+        let mut first = EventBuilder::new(dict.clone());
+        for i in 0..3 {
+            let mut ev = EventRef::at_line(i + 1);
+            ev.set(Cat::Principal, b"alice");
+            ev.set_flag(Flag::Mfa, true);
+            ev.status = Some(200);
+            ev.set_request_id("req-1".into());
+            first.push(&ev);
+        }
+        assert_eq!(first.finish().rows, 3);
+        // Same thread: this builder gets the buffers the first one left.
+        let mut second = EventBuilder::new(dict.clone());
+        let mut ev = EventRef::at_line(7);
+        ev.set(Cat::Ip, b"10.0.0.9");
+        second.push(&ev);
+        let cols = second.finish();
+        assert_eq!((cols.rows, cols.ts.len(), cols.line), (1, 1, vec![7]));
+        assert!(cols.cats[Cat::Principal as usize].is_empty());
+        assert!(cols.status.is_empty() && cols.request_id.is_empty());
+        assert!(cols.flags.iter().all(Vec::is_empty));
+        let ip = &cols.cats[Cat::Ip as usize];
+        assert_eq!(ip.ids.len(), 1);
+        assert_eq!(dict.text(ip.shared(0)), Some("10.0.0.9"));
+    }
+
+    #[test]
+    fn the_thread_cache_tells_values_either_side_of_the_inline_length_apart() {
+        let mut cache = ResolvedCache::new();
+        let values: [&[u8]; 5] = [
+            b"0123456789abcdef",
+            b"0123456789abcdeg",
+            b"0123456789abcdef0",
+            b"0123456789abcdef1",
+            b"",
+        ];
+        for (id, v) in values.iter().enumerate() {
+            assert_eq!(cache.id_of(hash_key(v), v, || id as u32), id as u32);
+        }
+        for (id, v) in values.iter().enumerate() {
+            let again = cache.id_of(hash_key(v), v, || panic!("{v:?} was forgotten"));
+            assert_eq!(again, id as u32);
         }
     }
 
