@@ -24,7 +24,7 @@ use polars::prelude::*;
 use rayon::prelude::*;
 
 use crate::frame::Dictionary;
-use crate::frame::codes::{Bools, ById, Codes, Values, column_of};
+use crate::frame::codes::{Bools, ById, Codes, Values, bool_column, column_of};
 use crate::frame::columns::{self as c, enriched as e};
 
 /// The columns enrichment reads, as ids and values.
@@ -121,15 +121,14 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
     let added = [
         column_of(e::ROUTE, derived.route, dict),
         column_of(e::CLIENT_FAMILY, derived.client_family, dict),
-        BooleanChunked::from_slice(e::IS_LOGIN.into(), &derived.is_login).into_column(),
-        BooleanChunked::from_slice(e::IS_CHANGE.into(), &derived.is_change).into_column(),
-        BooleanChunked::from_slice(e::CREDENTIAL_IN_QUERY.into(), &derived.credential_in_query)
-            .into_column(),
+        bool_column(e::IS_LOGIN, &derived.is_login).into_column(),
+        bool_column(e::IS_CHANGE, &derived.is_change).into_column(),
+        bool_column(e::CREDENTIAL_IN_QUERY, &derived.credential_in_query).into_column(),
         twin_column(twins.twin, n),
         if twins.duplicate.is_empty() {
             Column::new_scalar(e::DUPLICATE.into(), Scalar::from(false), n)
         } else {
-            BooleanChunked::from_slice(e::DUPLICATE.into(), &twins.duplicate).into_column()
+            bool_column(e::DUPLICATE, &twins.duplicate).into_column()
         },
     ];
     debug_assert!(added.iter().all(|c| c.len() == n));

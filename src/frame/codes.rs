@@ -51,6 +51,32 @@ impl<'a, T: polars_arrow::types::NativeType + Into<u32>> Narrow<'a, T> {
         })
     }
 
+    /// The shared ids of the codes that occur, ascending, below `ids`.
+    ///
+    /// The column's own dictionary is small, so occurrences are marked by
+    /// narrow code straight from the buffer, without a lookup per row.
+    fn distinct(&self, ids: usize) -> Vec<u32> {
+        let mut seen = vec![false; self.ids.len()];
+        match self.validity {
+            None => self
+                .codes
+                .iter()
+                .for_each(|&c| seen[c.into() as usize] = true),
+            Some(valid) => {
+                for (&c, ok) in self.codes.iter().zip(valid.iter()) {
+                    seen[c.into() as usize] |= ok;
+                }
+            }
+        }
+        let used = seen.iter().zip(&self.ids).filter(|&(&s, _)| s);
+        let mut out: Vec<u32> = used
+            .map(|(_, &id)| id)
+            .filter(|&id| (id as usize) < ids)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
     #[inline(always)]
     fn get(&self, row: usize) -> u32 {
         if self.validity.is_some_and(|v| !v.get_bit(row)) {
@@ -146,13 +172,17 @@ impl<'a> Codes<'a> {
     /// The distinct ids other than null, ascending. `ids` bounds the ids
     /// (the dictionary's length when the column was built).
     pub fn distinct(&self, ids: usize) -> Vec<u32> {
-        let mut seen = vec![false; ids];
-        for row in 0..self.len() {
-            if let Some(slot) = seen.get_mut(self.get(row) as usize) {
-                *slot = true;
+        match self {
+            Codes::AllNull(_) => Vec::new(),
+            Codes::Narrow8(n) => n.distinct(ids),
+            Codes::Narrow16(n) => n.distinct(ids),
+            Codes::Slice(codes) => present(codes.iter().copied(), ids),
+            Codes::Owned(codes) => present(codes.iter().copied(), ids),
+            Codes::Masked(codes, valid) => {
+                let valid = codes.iter().zip(valid.iter()).filter(|&(_, ok)| ok);
+                present(valid.map(|(&c, _)| c), ids)
             }
         }
-        (0..ids as u32).filter(|&c| seen[c as usize]).collect()
     }
 
     /// A copy of the ids.
@@ -164,6 +194,17 @@ impl<'a> Codes<'a> {
             _ => (0..self.len()).map(|r| self.get(r)).collect(),
         }
     }
+}
+
+/// The ids below `ids` among `codes`, ascending.
+fn present(codes: impl Iterator<Item = u32>, ids: usize) -> Vec<u32> {
+    let mut seen = vec![false; ids];
+    for c in codes {
+        if let Some(slot) = seen.get_mut(c as usize) {
+            *slot = true;
+        }
+    }
+    (0..ids as u32).filter(|&c| seen[c as usize]).collect()
 }
 
 /// Whether `column` is all nulls held as one scalar: reading it as an array
@@ -180,6 +221,35 @@ fn is_null_scalar(column: &Column) -> bool {
 /// column (see [`super::narrow`], which finds both in one pass).
 pub fn column_of(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
     categorical_from_codes(name, codes, dict)
+}
+
+/// A boolean column of `values`, without nulls.
+///
+/// Packs eight values per byte of the bitmap in one pass; Polars' builder,
+/// fed one bool at a time, costs several times more on millions of rows.
+pub fn bool_column(name: &str, values: &[bool]) -> BooleanChunked {
+    let mut eights = values.chunks_exact(8);
+    let mut bytes: Vec<u8> = eights
+        .by_ref()
+        .map(|eight| {
+            // Eight 0/1 bytes; the multiply gathers bit 0 of each into the
+            // top byte, first value lowest.
+            let word = u64::from_le_bytes(std::array::from_fn(|i| u8::from(eight[i])));
+            (word.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u8
+        })
+        .collect();
+    let rest = eights.remainder();
+    if !rest.is_empty() {
+        let bit = |(i, &b): (usize, &bool)| u8::from(b) << i;
+        bytes.push(rest.iter().enumerate().map(bit).fold(0, |byte, b| byte | b));
+    }
+    let bits = polars_arrow::bitmap::Bitmap::from_u8_vec(bytes, values.len());
+    let array = polars_arrow::array::BooleanArray::new(
+        polars_arrow::datatypes::ArrowDataType::Boolean,
+        bits,
+        None,
+    );
+    BooleanChunked::with_chunk(name.into(), array)
 }
 
 /// A value derived once for every distinct id of a column, in parallel,
@@ -322,5 +392,43 @@ impl<'a> Bools<'a> {
     #[inline]
     pub fn is(&self, row: usize) -> bool {
         self.get(row) == Some(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bool_columns_keep_every_value_in_order() {
+        // Lengths around whole bytes, and a pattern that is not periodic in 8.
+        for len in (0..=19).chain([64, 1001]) {
+            let values: Vec<bool> = (0..len).map(|i| (i * i + i / 3) % 5 < 2).collect();
+            let column = bool_column("b", &values);
+            let back: Vec<bool> = column.iter().map(|v| v.expect("no nulls")).collect();
+            assert_eq!(back, values, "length {len}");
+        }
+    }
+
+    #[test]
+    fn distinct_ids_of_every_kind_of_column() {
+        let dict = Dictionary::global();
+        let ids: Vec<u32> = ["d-a", "d-b", "d-c"]
+            .iter()
+            .map(|v| dict.intern(v))
+            .collect();
+        let rows = vec![ids[2], NULL_CODE, ids[0], ids[2]];
+        let mut want = vec![ids[0], ids[2]];
+        want.sort_unstable();
+        let narrow = DataFrame::new(4, vec![column_of("n", rows.clone(), &dict)]).expect("frame");
+        assert_eq!(
+            Codes::of(&narrow, "n").expect("codes").distinct(dict.len()),
+            want
+        );
+        let validity =
+            polars_arrow::bitmap::Bitmap::from_iter(rows.iter().map(|&c| c != NULL_CODE));
+        assert_eq!(Codes::Masked(&rows, &validity).distinct(dict.len()), want);
+        assert_eq!(Codes::Owned(rows.clone()).distinct(dict.len()), want);
+        assert!(Codes::AllNull(4).distinct(dict.len()).is_empty());
     }
 }

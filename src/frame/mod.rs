@@ -67,9 +67,9 @@ pub fn assemble(
                 .into_datetime(TimeUnit::Nanoseconds, Some(TimeZone::UTC))
                 .into_column()
         }),
-        Box::new(|| categorical_from_codes(columns::SOURCE, repeat(&source_codes, &sizes), dict)),
+        Box::new(|| narrow::repeated(columns::SOURCE, &source_codes, &sizes, dict)),
         Box::new(|| UInt64Chunked::from_vec(columns::LINE.into(), line).into_column()),
-        Box::new(|| categorical_from_codes(columns::FORMAT, repeat(&format_codes, &sizes), dict)),
+        Box::new(|| narrow::repeated(columns::FORMAT, &format_codes, &sizes, dict)),
     ];
     let mut status = Some(status);
     let mut bytes = Some(bytes);
@@ -99,15 +99,6 @@ pub fn assemble(
     }
     let out: Vec<Column> = jobs.into_par_iter().map(|job| job()).collect();
     DataFrame::new(rows, out)
-}
-
-/// One value per chunk, repeated over the chunk's rows.
-fn repeat(values: &[u32], sizes: &[usize]) -> Vec<u32> {
-    let mut out = Vec::with_capacity(sizes.iter().sum());
-    for (&v, &n) in values.iter().zip(sizes) {
-        out.resize(out.len() + n, v);
-    }
-    out
 }
 
 /// A primitive array whose `null` sentinels become a validity mask.

@@ -152,6 +152,43 @@ pub(crate) fn column(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
     }
 }
 
+/// A categorical column holding `values[i]` (shared ids) over `sizes[i]`
+/// rows each, such as the source and format of each chunk, written at its
+/// final width without a copy of 4-byte ids.
+pub(crate) fn repeated(name: &str, values: &[u32], sizes: &[usize], dict: &Dictionary) -> Column {
+    let used = Used::of(values, dict.len());
+    let rows = sizes.iter().sum();
+    if used.count == 0 {
+        return Column::full_null(name.into(), rows, dict.dtype());
+    }
+    let runs = values.iter().zip(sizes);
+    let rank = |c: u32| (c != NULL_CODE).then(|| used.rank(c));
+    match used.width() {
+        Width::One => {
+            let codes = expand(runs, rows, |c| rank(c).map_or(u8::MAX, |r| r as u8));
+            own_column::<Categorical8Type>(name, codes, u8::MAX, &used, dict)
+        }
+        Width::Two => {
+            let codes = expand(runs, rows, |c| rank(c).map_or(u16::MAX, |r| r as u16));
+            own_column::<Categorical16Type>(name, codes, u16::MAX, &used, dict)
+        }
+        Width::Shared => column(name, expand(runs, rows, |c| c), dict),
+    }
+}
+
+/// `code(v)` repeated `n` times for each run `(v, n)`.
+fn expand<'a, T: Copy>(
+    runs: impl Iterator<Item = (&'a u32, &'a usize)>,
+    rows: usize,
+    code: impl Fn(u32) -> T,
+) -> Vec<T> {
+    let mut out = Vec::with_capacity(rows);
+    for (&v, &n) in runs {
+        out.resize(out.len() + n, code(v));
+    }
+    out
+}
+
 /// A categorical column of narrow `codes` (`null` for null) over its own
 /// dictionary of the `used` shared ids, numbered by [`Used::rank`].
 pub(super) fn own_column<C>(

@@ -16,7 +16,7 @@ use super::detect::{Detection, Kind, Severity, human_bytes};
 use super::index::Events;
 use super::pivot::From as HopFrom;
 use super::queries::{self, QuerySet};
-use crate::frame::codes::{Codes, column_of};
+use crate::frame::codes::{Codes, bool_column, column_of};
 use crate::frame::{Dictionary, sql_view};
 use crate::report::manifest::{InputEntry, TOOL, Tool};
 use crate::report::tabular::{Cell, column_cells};
@@ -224,7 +224,7 @@ pub fn build<'a>(
     // the attacker's rows only, which gives the same answers without
     // casting millions of benign rows to text. The hardening queries look
     // at everything.
-    let mask = BooleanChunked::from_slice("malicious".into(), &analysis.scope.malicious);
+    let mask = bool_column("malicious", &analysis.scope.malicious);
     let attacker_rows = scoped.filter(&mask)?;
     let run = |q| queries.run(q, sql_view(attacker_rows.clone()));
     let run_all = |q| queries.run(q, sql_view(scoped.clone()));
@@ -324,16 +324,9 @@ fn with_scope_columns(
         )
     };
     let mut out = frame.clone();
-    out.with_column(
-        BooleanChunked::from_slice(columns::MALICIOUS.into(), &scope.malicious).into_column(),
-    )?;
-    out.with_column(
-        BooleanChunked::from_slice(columns::ATTACKER_IP.into(), &attacker_ip).into_column(),
-    )?;
-    out.with_column(
-        BooleanChunked::from_slice(columns::COMPROMISED_CREDENTIAL.into(), &compromised)
-            .into_column(),
-    )?;
+    out.with_column(bool_column(columns::MALICIOUS, &scope.malicious).into_column())?;
+    out.with_column(bool_column(columns::ATTACKER_IP, &attacker_ip).into_column())?;
+    out.with_column(bool_column(columns::COMPROMISED_CREDENTIAL, &compromised).into_column())?;
     out.with_column(twin_source)?;
     out.with_column(twin_line)?;
     Ok(out)
