@@ -1,5 +1,6 @@
-//! Phase timings for `-vv`: how long each stage of a run took, and the
-//! resident memory after it.
+//! Phase timings for `-vv`: how long each stage of a run took, the processor
+//! time all threads spent in it (so a stage that keeps one core busy shows
+//! as such), and the resident memory after it.
 
 use std::time::Instant;
 
@@ -7,6 +8,7 @@ use std::time::Instant;
 pub struct Phase {
     name: &'static str,
     start: Instant,
+    cpu: Option<f64>,
 }
 
 impl Phase {
@@ -15,6 +17,7 @@ impl Phase {
         Phase {
             name,
             start: Instant::now(),
+            cpu: cpu_seconds(),
         }
     }
 }
@@ -24,8 +27,12 @@ impl Drop for Phase {
         if !log::log_enabled!(log::Level::Debug) {
             return;
         }
+        let cpu = match (self.cpu, cpu_seconds()) {
+            (Some(before), Some(now)) => format!(", processor {:.2} s", now - before),
+            _ => String::new(),
+        };
         log::debug!(
-            "{} took {:.3} s{}",
+            "{} took {:.3} s{cpu}{}",
             self.name,
             self.start.elapsed().as_secs_f64(),
             memory().unwrap_or_default()
@@ -49,4 +56,18 @@ fn memory() -> Option<String> {
         rss / 1024,
         peak / 1024
     ))
+}
+
+/// User and system time of all the process's threads so far, where the
+/// system tells (Linux: fields 14 and 15 of `/proc/self/stat`, in the fixed
+/// 100 ticks a second of `USER_HZ`).
+fn cpu_seconds() -> Option<f64> {
+    const USER_HZ: f64 = 100.0;
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_ascii_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some((user + system) as f64 / USER_HZ)
 }
