@@ -223,20 +223,50 @@ fn data_by_type(f: &Findings<'_>) -> Vec<String> {
 
 /// Events per hour over the whole evidence, and the attacker's share.
 fn hourly(ev: &Events<'_>, malicious: &[bool]) -> Vec<Bucket> {
+    let rows = malicious
+        .iter()
+        .enumerate()
+        .filter(|&(r, _)| !ev.is_duplicate(r))
+        .map(|(r, &bad)| (ev.ts[r], bad));
+    per_hour(rows)
+}
+
+/// Buckets of every hour from the first to the last of `rows` (time, and
+/// whether the attacker's), empty hours included.
+fn per_hour(rows: impl Iterator<Item = (i64, bool)>) -> Vec<Bucket> {
     let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
-    for (r, &bad) in malicious.iter().enumerate() {
-        if ev.is_duplicate(r) {
-            continue;
+    let add = |buckets: &mut BTreeMap<i64, Bucket>, run: Bucket| {
+        if run.all > 0 {
+            let b = buckets.entry(run.start).or_insert(Bucket {
+                all: 0,
+                attacker: 0,
+                ..run
+            });
+            b.all += run.all;
+            b.attacker += run.attacker;
         }
-        let start = ev.ts[r].div_euclid(HOUR) * HOUR;
-        let b = buckets.entry(start).or_insert(Bucket {
-            start,
-            all: 0,
-            attacker: 0,
-        });
-        b.all += 1;
-        b.attacker += u64::from(bad);
+    };
+    // Rows come in file order, nearly sorted by time: counted in runs of one
+    // hour, added to the map when the hour changes rather than once a row.
+    let mut run = Bucket {
+        start: i64::MIN,
+        all: 0,
+        attacker: 0,
+    };
+    for (ts, bad) in rows {
+        let start = ts.div_euclid(HOUR) * HOUR;
+        if start != run.start {
+            add(&mut buckets, run);
+            run = Bucket {
+                start,
+                all: 0,
+                attacker: 0,
+            };
+        }
+        run.all += 1;
+        run.attacker += u64::from(bad);
     }
+    add(&mut buckets, run);
     let (Some(&first), Some(&last)) = (buckets.keys().next(), buckets.keys().last()) else {
         return Vec::new();
     };
@@ -256,4 +286,31 @@ fn hourly(ev: &Events<'_>, malicious: &[bool]) -> Vec<Bucket> {
 pub fn hour_label(start: i64) -> String {
     let s = format_rfc3339(start);
     format!("{}Z", &s[..16.min(s.len())])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_are_counted_whatever_the_order_of_rows() {
+        // Two files of the same hours read one after the other: hour 1
+        // comes back after hour 3, and hour 2 has no rows at all.
+        let at = |hour: i64, minute: i64| hour * HOUR + minute * 60_000_000_000;
+        let rows = [
+            (at(1, 0), false),
+            (at(1, 59), true),
+            (at(3, 5), false),
+            (at(1, 30), true),
+            (at(3, 0), true),
+        ];
+        let got = per_hour(rows.into_iter());
+        let want = [(1, 3, 2), (2, 0, 0), (3, 2, 1)].map(|(h, all, attacker)| Bucket {
+            start: h * HOUR,
+            all,
+            attacker,
+        });
+        assert_eq!(got, want);
+        assert!(per_hour(std::iter::empty()).is_empty());
+    }
 }

@@ -229,11 +229,12 @@ pub fn build<'a>(
     let run = |q| queries.run(q, sql_view(attacker_rows.clone()));
     let run_all = |q| queries.run(q, sql_view(scoped.clone()));
     let malicious = &analysis.scope.malicious;
-    let counted: Vec<usize> = ev
-        .order
+    let counted: Vec<usize> = analysis
+        .scope
+        .rows
         .iter()
         .map(|&r| r as usize)
-        .filter(|&r| malicious[r] && !ev.is_duplicate(r))
+        .filter(|&r| !ev.is_duplicate(r))
         .collect();
     // A request logged twice happened when the first log saw it.
     let request_time = |r: usize| ev.twin_of(r).map_or(ev.ts[r], |t| ev.ts[r].min(ev.ts[t]));
@@ -253,7 +254,11 @@ pub fn build<'a>(
         affected_data_subjects: subjects(&run(queries::AFFECTED_DATA_SUBJECTS)?)?,
         data_accessed: accesses(&run(queries::DATA_ACCESSED)?)?,
         lateral_movement: lateral_movement(ev, analysis),
-        unauthorized_changes: changes(&run(queries::UNAUTHORIZED_CHANGES)?, ev, malicious)?,
+        unauthorized_changes: changes(
+            &run(queries::UNAUTHORIZED_CHANGES)?,
+            ev,
+            &analysis.scope.rows,
+        )?,
         detections: analysis
             .detections
             .iter()
@@ -446,7 +451,9 @@ fn credentials(
             continue;
         };
         let code = ev.dict.lookup(&value).unwrap_or(Codes::NULL);
-        let mut rows: Vec<usize> = minting_row(ev, code, malicious).into_iter().collect();
+        let mut rows: Vec<usize> = minting_row(ev, code, &analysis.scope.rows)
+            .into_iter()
+            .collect();
         rows.extend(malicious_rows(ev, ev.by_credential.of(code), malicious));
         let entry = CompromisedCredential {
             credential: value.clone(),
@@ -465,7 +472,7 @@ fn credentials(
         if out.contains_key(&value) {
             continue;
         }
-        let Some(mint) = minting_row(ev, code, malicious) else {
+        let Some(mint) = minting_row(ev, code, &analysis.scope.rows) else {
             continue;
         };
         out.insert(
@@ -483,15 +490,15 @@ fn credentials(
     Ok(out.into_values().collect())
 }
 
-/// The attacker row that minted credential `code`, if any.
-fn minting_row(ev: &Events<'_>, code: u32, malicious: &[bool]) -> Option<usize> {
+/// The attacker row that minted credential `code`, if any, among the
+/// attacker's `rows`.
+fn minting_row(ev: &Events<'_>, code: u32, rows: &[u32]) -> Option<usize> {
     if code == Codes::NULL {
         return None;
     }
-    ev.order
-        .iter()
+    rows.iter()
         .map(|&r| r as usize)
-        .find(|&r| malicious[r] && !ev.is_duplicate(r) && ev.minted.get(r) == code)
+        .find(|&r| !ev.is_duplicate(r) && ev.minted.get(r) == code)
 }
 
 fn principals(
@@ -566,7 +573,7 @@ fn accesses(df: &DataFrame) -> PolarsResult<Vec<DataAccess>> {
         .collect())
 }
 
-fn changes(df: &DataFrame, ev: &Events<'_>, malicious: &[bool]) -> PolarsResult<Vec<Change>> {
+fn changes(df: &DataFrame, ev: &Events<'_>, attacker: &[u32]) -> PolarsResult<Vec<Change>> {
     let names = ["principal", "action", "target", "time", "count"];
     let cols: Vec<Vec<Cell>> = names
         .iter()
@@ -576,9 +583,8 @@ fn changes(df: &DataFrame, ev: &Events<'_>, malicious: &[bool]) -> PolarsResult<
         .map(|i| {
             let (principal, action, target) =
                 (text(&cols[0][i]), cols[1][i].text(), text(&cols[2][i]));
-            let rows = ev.order.iter().map(|&r| r as usize).filter(|&r| {
-                malicious[r]
-                    && !ev.is_duplicate(r)
+            let rows = attacker.iter().map(|&r| r as usize).filter(|&r| {
+                !ev.is_duplicate(r)
                     && ev.is_change(r)
                     && ev.succeeded(r)
                     && ev.text(ev.action.get(r)) == action
@@ -658,7 +664,7 @@ fn lateral_movement(ev: &Events<'_>, analysis: &Analysis) -> Vec<LateralMovement
         }
     };
     let first_use: BTreeMap<String, (u32, usize)> = first_uses(ev, analysis);
-    for &row in &ev.order {
+    for &row in &analysis.scope.rows {
         let r = row as usize;
         let m = ev.minted.get(r);
         if !counted(r) || m == Codes::NULL || ev.is_login(r) {
@@ -677,7 +683,7 @@ fn lateral_movement(ev: &Events<'_>, analysis: &Analysis) -> Vec<LateralMovement
         if to == Codes::NULL {
             continue;
         }
-        let origin = match minting_row(ev, cred, malicious) {
+        let origin = match minting_row(ev, cred, &analysis.scope.rows) {
             Some(m) => Some(m),
             None => previous_identity(ev, malicious, u, to),
         };

@@ -58,6 +58,9 @@ pub struct Scope {
     pub shared: Vec<(u32, usize)>,
     /// Rows that are the attacker's.
     pub malicious: Vec<bool>,
+    /// The same rows, oldest first (ties in frame order): the few rows the
+    /// answers cite, without another pass over every row for each answer.
+    pub rows: Vec<u32>,
 }
 
 /// A seed with its origin (`ioc` or the rule that raised it).
@@ -348,6 +351,12 @@ impl Walk<'_, '_> {
                 }
             }
         }
+        self.scope.rows = ev
+            .order
+            .iter()
+            .copied()
+            .filter(|&r| malicious[r as usize])
+            .collect();
         self.scope.malicious = malicious;
     }
 }
