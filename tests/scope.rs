@@ -374,3 +374,41 @@ fn detect_lists_detections_by_severity() {
     }
     assert!(rows.iter().all(|r| r["severity"] == "high"));
 }
+
+#[test]
+fn enumeration_is_judged_by_address_only_for_reads_without_an_account() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut log = String::new();
+    // The same burst of reads of 150 customer records in five minutes,
+    // once without an account and once by account `eve`.
+    for (ip, user) in [("203.0.113.50", "-"), ("198.51.100.7", "eve")] {
+        for i in 0..150 {
+            log.push_str(&format!(
+                "{ip} - {user} [11/Mar/2026:10:{:02}:{:02} +0000] \
+                 \"GET /api/v1/customers/{} HTTP/1.1\" 200 512 \"-\" \"curl/8.5.0\"\n",
+                i / 30,
+                (i * 2) % 60,
+                1000 + i
+            ));
+        }
+    }
+    let path = dir.path().join("access.log");
+    std::fs::write(&path, log).expect("write log");
+    let out = run_ok(
+        [
+            "detect",
+            path.to_str().expect("utf-8"),
+            "--output",
+            "json",
+            "-q",
+        ],
+        0,
+    );
+    let subjects: BTreeSet<String> = common::json_lines(&out)
+        .iter()
+        .filter(|r| r["rule"] == "enumeration")
+        .filter_map(|r| r["subject"].as_str().map(String::from))
+        .collect();
+    let want: BTreeSet<String> = ["203.0.113.50", "eve"].map(String::from).into();
+    assert_eq!(subjects, want);
+}

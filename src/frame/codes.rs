@@ -324,8 +324,9 @@ impl<'a, T: polars_arrow::types::NativeType> Values<'a, T> {
         Values::Owned(ca.iter().collect())
     }
 
-    /// The value at `row`.
-    #[inline]
+    /// The value at `row`. Always inlined, like [`Codes::get`]: rules call
+    /// it for every row they visit.
+    #[inline(always)]
     pub fn get(&self, row: usize) -> Option<T> {
         match self {
             Values::AllNull(_) => None,

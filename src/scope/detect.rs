@@ -117,19 +117,20 @@ pub fn detect(ev: &Events<'_>) -> Vec<Detection> {
         ips: ev.by_ip.entities(ev.ts),
     };
     drop(phase);
-    let timed = |name: &'static str, rule: &dyn Fn() -> Vec<Detection>| {
+    fn timed<T>(name: &'static str, rule: &dyn Fn() -> T) -> T {
         let _phase = crate::timing::Phase::start(name);
         rule()
-    };
+    }
     let mut out = timed("rule password-spray, brute-force", &|| login_failures(ev));
     let spraying: HashSet<u32> = out
         .iter()
         .filter(|d| d.kind == Kind::Ip)
         .map(|d| d.subject)
         .collect();
-    out.extend(timed("rule new-ip-login", &|| {
-        per_subject(&subjects.principals, |p| new_ip_logins(ev, p, &spraying))
-    }));
+    let by_principal = timed("rules new-ip-login, enumeration, bulk-access", &|| {
+        principal_rules(ev, &subjects.principals, &spraying)
+    });
+    out.extend(by_principal.new_ip_logins);
     out.extend(timed("rule credential-new-ip", &|| {
         per_subject(&subjects.credentials, |c| credential_new_ips(ev, c))
     }));
@@ -141,12 +142,22 @@ pub fn detect(ev: &Events<'_>) -> Vec<Detection> {
     out.extend(timed("rule instance-credential-exfiltration", &|| {
         instance_credentials(ev)
     }));
-    out.extend(timed("rule enumeration", &|| enumeration(ev, &subjects)));
-    out.extend(timed("rule bulk-access", &|| {
-        per_subject(&subjects.principals, |p| {
-            bulk_access(ev, p).into_iter().collect()
+    out.extend(by_principal.enumeration);
+    out.extend(timed("rule enumeration by address", &|| {
+        let anonymous = anonymous_rows(ev);
+        per_subject(&subjects.ips, |ip| {
+            // Most addresses have too few reads without a principal to
+            // enumerate anything: ruled out without visiting their rows.
+            if anonymous
+                .get(ip as usize)
+                .is_none_or(|&n| (n as usize) < ENUMERATION_MIN_IDS)
+            {
+                return Vec::new();
+            }
+            address_enumeration(ev, ip)
         })
     }));
+    out.extend(by_principal.bulk_access);
     let flagged: HashSet<(Kind, u32)> = out
         .iter()
         .filter(|d| d.severity >= Severity::Medium)
@@ -160,6 +171,41 @@ pub fn detect(ev: &Events<'_>) -> Vec<Detection> {
     out.sort_by(|a, b| {
         (a.rule, ev.text(a.subject), a.first).cmp(&(b.rule, ev.text(b.subject), b.first))
     });
+    out
+}
+
+/// Detections of the rules that walk each principal's rows.
+struct PrincipalRules {
+    new_ip_logins: Vec<Detection>,
+    enumeration: Vec<Detection>,
+    bulk_access: Vec<Detection>,
+}
+
+/// Runs the principal rules one principal at a time: a principal's rows lie
+/// scattered through the frame, and the second and third rule find them
+/// still in the core's cache where separate passes would fetch them from
+/// memory again. Results stay in principal order, rule by rule.
+fn principal_rules(ev: &Events<'_>, principals: &[u32], spraying: &HashSet<u32>) -> PrincipalRules {
+    let per: Vec<(Vec<Detection>, Option<Detection>, Option<Detection>)> = principals
+        .par_iter()
+        .map(|&p| {
+            (
+                new_ip_logins(ev, p, spraying),
+                enumeration_by(ev, Kind::Principal, p, ev.by_principal.of(p)),
+                bulk_access(ev, p),
+            )
+        })
+        .collect();
+    let mut out = PrincipalRules {
+        new_ip_logins: Vec::new(),
+        enumeration: Vec::new(),
+        bulk_access: Vec::new(),
+    };
+    for (new_ip, enumeration, bulk) in per {
+        out.new_ip_logins.extend(new_ip);
+        out.enumeration.extend(enumeration);
+        out.bulk_access.extend(bulk);
+    }
     out
 }
 
@@ -583,32 +629,45 @@ fn is_workstation(ev: &Events<'_>, r: usize) -> bool {
     )
 }
 
-/// Reads of many distinct ids of one resource type in a short time, by
-/// principal, and by address for reads without one.
-fn enumeration(ev: &Events<'_>, subjects: &Subjects) -> Vec<Detection> {
-    let mut out = per_subject(&subjects.principals, |p| {
-        enumeration_by(ev, Kind::Principal, p, ev.by_principal.of(p))
-            .into_iter()
-            .collect()
-    });
-    out.extend(per_subject(&subjects.ips, |ip| {
-        let rows: Vec<u32> = ev
-            .by_ip
-            .of(ip)
-            .iter()
-            .copied()
-            .filter(|&r| ev.principal.get(r as usize) == Codes::NULL)
-            .collect();
-        enumeration_by(ev, Kind::Ip, ip, &rows)
-            .into_iter()
-            .collect()
-    }));
-    out
+/// Distinct ids of one resource type an enumeration reads at least.
+const ENUMERATION_MIN_IDS: usize = 100;
+
+/// Reads of many distinct ids of one resource type in a short time from
+/// address `ip`, among its reads without a principal (those with one are
+/// judged by principal in [`principal_rules`]).
+fn address_enumeration(ev: &Events<'_>, ip: u32) -> Vec<Detection> {
+    let rows: Vec<u32> = ev
+        .by_ip
+        .of(ip)
+        .iter()
+        .copied()
+        .filter(|&r| ev.principal.get(r as usize) == Codes::NULL)
+        .collect();
+    enumeration_by(ev, Kind::Ip, ip, &rows)
+        .into_iter()
+        .collect()
 }
 
+/// Per id of the `ip` column, its rows without a principal: counted in one
+/// pass in frame order, where visiting each address's rows would read the
+/// frame at random.
+fn anonymous_rows(ev: &Events<'_>) -> Vec<u32> {
+    let mut counts = vec![0u32; ev.dict.len()];
+    for r in 0..ev.ts.len() {
+        if ev.principal.get(r) == Codes::NULL {
+            if let Some(n) = counts.get_mut(ev.ip.get(r) as usize) {
+                *n += 1;
+            }
+        }
+    }
+    counts
+}
+
+/// Reads of many distinct ids of one resource type in a short time by
+/// `subject`, among its `rows`.
 fn enumeration_by(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Option<Detection> {
     const WIDTH: i64 = 10 * MINUTE;
-    const MIN_IDS: usize = 100;
+    const MIN_IDS: usize = ENUMERATION_MIN_IDS;
     // A window cannot hold more distinct ids than rows: most identities
     // never come near, and this check costs no hashing.
     if rows.len() < MIN_IDS || max_in_window(ev, rows, WIDTH) < MIN_IDS {
