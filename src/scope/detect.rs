@@ -144,18 +144,18 @@ pub fn detect(ev: &Events<'_>) -> Vec<Detection> {
     }));
     out.extend(by_principal.enumeration);
     out.extend(timed("rule enumeration by address", &|| {
+        // Most addresses have too few rows without a principal to enumerate
+        // anything: ruled out without visiting their rows. The few left are
+        // the busiest (crawlers, carrier NATs), one task each on the pool.
         let anonymous = anonymous_rows(ev);
-        per_subject(&subjects.ips, |ip| {
-            // Most addresses have too few reads without a principal to
-            // enumerate anything: ruled out without visiting their rows.
-            if anonymous
-                .get(ip as usize)
-                .is_none_or(|&n| (n as usize) < ENUMERATION_MIN_IDS)
-            {
-                return Vec::new();
-            }
-            address_enumeration(ev, ip)
-        })
+        let candidates: Vec<u32> = (subjects.ips.iter().copied())
+            .filter(|&ip| {
+                anonymous
+                    .get(ip as usize)
+                    .is_some_and(|&n| n as usize >= ENUMERATION_MIN_IDS)
+            })
+            .collect();
+        per_subject(&candidates, |ip| address_enumeration(ev, ip))
     }));
     out.extend(by_principal.bulk_access);
     let flagged: HashSet<(Kind, u32)> = out

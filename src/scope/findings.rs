@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Analysis;
@@ -303,15 +304,29 @@ fn with_scope_columns(
 ) -> PolarsResult<DataFrame> {
     let scope = &analysis.scope;
     let n = ev.len();
-    let after = |map: &BTreeMap<u32, i64>, code: u32, r: usize| {
-        map.get(&code).is_some_and(|&t| ev.ts[r] >= t)
+    // Rows of an entity from the time it turned: one array read a row, the
+    // rows shared out over the pool.
+    let after = |map: &BTreeMap<u32, i64>, codes: &Codes<'_>| -> Vec<bool> {
+        let mut since = vec![i64::MAX; ev.dict.len()];
+        for (&code, &t) in map {
+            if let Some(s) = since.get_mut(code as usize) {
+                *s = t;
+            }
+        }
+        (0..n)
+            .into_par_iter()
+            .map(|r| {
+                since
+                    .get(codes.get(r) as usize)
+                    .is_some_and(|&t| ev.ts[r] >= t)
+            })
+            .collect()
     };
-    let attacker_ip: Vec<bool> = (0..n).map(|r| after(&scope.ips, ev.ip.get(r), r)).collect();
-    let compromised: Vec<bool> = (0..n)
-        .map(|r| after(&scope.credentials, ev.credential.get(r), r))
-        .collect();
+    let attacker_ip = after(&scope.ips, &ev.ip);
+    let compromised = after(&scope.credentials, &ev.credential);
     let (twin_source, twin_line) = if ev.has_twins() {
         let sources: Vec<u32> = (0..n)
+            .into_par_iter()
             .map(|r| ev.twin_of(r).map_or(Codes::NULL, |t| ev.source.get(t)))
             .collect();
         let lines = UInt64Chunked::from_iter_options(
