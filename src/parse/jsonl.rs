@@ -58,18 +58,34 @@ impl<'m> LineParser<'m> {
         ev: &mut EventRef<'a>,
     ) -> Result<(), Cow<'static, str>> {
         let mut rec = Record::default();
-        // A line that failed half-way leaves its path behind.
-        self.path.clear();
-        let mut de = serde_json::Deserializer::from_slice(line);
-        let seed = ObjectSeed {
-            map: self.map,
-            path: &mut self.path,
-            rec: &mut rec,
+        let walked = match std::str::from_utf8(line) {
+            // Nearly every line: checked as UTF-8 once here, so the reader
+            // does not check each string again.
+            Ok(text) => self.walk(serde_json::Deserializer::from_str(text), &mut rec),
+            // Bad bytes may sit in a field that is not read; such a line is
+            // still read, and rejected only if a read field holds them.
+            Err(_) => self.walk(serde_json::Deserializer::from_slice(line), &mut rec),
         };
-        if let Err(e) = seed.deserialize(&mut de).and_then(|()| de.end()) {
+        if let Err(e) = walked {
             return Err(json_error(&e, line));
         }
         fill_event(rec, self.zone, ev)
+    }
+
+    /// Walks the object of one line into `rec`.
+    fn walk<'de, R: serde_json::de::Read<'de>>(
+        &mut self,
+        mut de: serde_json::Deserializer<R>,
+        rec: &mut Record<'de>,
+    ) -> Result<(), serde_json::Error> {
+        // A line that failed half-way leaves its path behind.
+        self.path.clear();
+        let seed = ObjectSeed {
+            map: self.map,
+            path: &mut self.path,
+            rec,
+        };
+        seed.deserialize(&mut de).and_then(|()| de.end())
     }
 }
 
@@ -508,5 +524,25 @@ mod tests {
             .parse_line(br#"{"time": "soon"}"#, &mut ev)
             .expect_err("bad time");
         assert_eq!(e, "unreadable time 'soon'");
+    }
+
+    #[test]
+    fn bad_utf8_rejects_a_line_only_where_it_is_read() {
+        let map = map_for(json!({"time": "2024-03-05T10:11:12Z", "ip": "1.2.3.4"}));
+        let mut p = LineParser::new(&map, Zone::Utc);
+        // A stray Latin-1 byte (0xe9) in a field no column reads.
+        let mut unread =
+            br#"{"time": "2024-03-05T10:11:12Z", "ip": "1.2.3.4", "note": "caf"#.to_vec();
+        unread.extend_from_slice(&[0xe9, b'"', b'}']);
+        let mut ev = EventRef::default();
+        p.parse_line(&unread, &mut ev)
+            .expect("unread field may hold it");
+        assert_eq!(text(&ev, Cat::Ip).as_deref(), Some("1.2.3.4"));
+        // The same byte in the address.
+        let mut read = br#"{"time": "2024-03-05T10:11:12Z", "ip": "1.2.3."#.to_vec();
+        read.extend_from_slice(&[0xe9, b'"', b'}']);
+        let mut ev = EventRef::default();
+        let e = p.parse_line(&read, &mut ev).expect_err("read field");
+        assert_eq!(e, "line is not valid UTF-8 JSON");
     }
 }
