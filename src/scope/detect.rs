@@ -148,7 +148,10 @@ pub fn detect(ev: &Events<'_>) -> Vec<Detection> {
         // anything: ruled out without visiting their rows. The few left are
         // the busiest (crawlers, carrier NATs), one task each on the pool.
         let anonymous = anonymous_rows(ev);
-        let candidates: Vec<u32> = (subjects.ips.iter().copied())
+        let candidates: Vec<u32> = subjects
+            .ips
+            .iter()
+            .copied()
             .filter(|&ip| {
                 anonymous
                     .get(ip as usize)
