@@ -17,7 +17,11 @@ impl Phase {
         Phase {
             name,
             start: Instant::now(),
-            cpu: cpu_seconds(),
+            // Read only when it will be printed: a run without `-vv` should
+            // not open a file at every stage.
+            cpu: log::log_enabled!(log::Level::Debug)
+                .then(cpu_seconds)
+                .flatten(),
         }
     }
 }

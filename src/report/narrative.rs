@@ -24,6 +24,17 @@ pub struct Bucket {
     pub attacker: u64,
 }
 
+impl Bucket {
+    /// The hour starting at `start`, with no events yet.
+    fn empty(start: i64) -> Bucket {
+        Bucket {
+            start,
+            all: 0,
+            attacker: 0,
+        }
+    }
+}
+
 /// The human side of a report.
 pub struct Story {
     pub summary: Vec<String>,
@@ -237,31 +248,19 @@ fn per_hour(rows: impl Iterator<Item = (i64, bool)>) -> Vec<Bucket> {
     let mut buckets: BTreeMap<i64, Bucket> = BTreeMap::new();
     let add = |buckets: &mut BTreeMap<i64, Bucket>, run: Bucket| {
         if run.all > 0 {
-            let b = buckets.entry(run.start).or_insert(Bucket {
-                all: 0,
-                attacker: 0,
-                ..run
-            });
+            let b = buckets.entry(run.start).or_insert(Bucket::empty(run.start));
             b.all += run.all;
             b.attacker += run.attacker;
         }
     };
     // Rows come in file order, nearly sorted by time: counted in runs of one
     // hour, added to the map when the hour changes rather than once a row.
-    let mut run = Bucket {
-        start: i64::MIN,
-        all: 0,
-        attacker: 0,
-    };
+    let mut run = Bucket::empty(i64::MIN);
     for (ts, bad) in rows {
         let start = ts.div_euclid(HOUR) * HOUR;
         if start != run.start {
             add(&mut buckets, run);
-            run = Bucket {
-                start,
-                all: 0,
-                attacker: 0,
-            };
+            run = Bucket::empty(start);
         }
         run.all += 1;
         run.attacker += u64::from(bad);
@@ -272,13 +271,7 @@ fn per_hour(rows: impl Iterator<Item = (i64, bool)>) -> Vec<Bucket> {
     };
     (0..=(last - first) / HOUR)
         .map(|i| first + i * HOUR)
-        .map(|start| {
-            buckets.get(&start).copied().unwrap_or(Bucket {
-                start,
-                all: 0,
-                attacker: 0,
-            })
-        })
+        .map(|start| buckets.get(&start).copied().unwrap_or(Bucket::empty(start)))
         .collect()
 }
 
