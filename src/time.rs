@@ -225,28 +225,93 @@ pub fn parse_offset(b: &[u8]) -> Option<i32> {
 /// Parses the access-log time `10/Oct/2023:13:55:36 -0700` (the text between
 /// the brackets), with optional fractional seconds.
 pub fn parse_clf(b: &[u8]) -> Option<i64> {
-    if b.len() < 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
-        return None;
+    ClfDays::default().parse(b)
+}
+
+/// Longest zone text [`ClfDays`] remembers (`+hh:mm` is six bytes).
+const ZONE_MAX: usize = 8;
+
+/// Parses access-log times, remembering the date and zone of the last one.
+///
+/// The lines of a log share their date and zone for hours, so only the
+/// clock (`hh:mm:ss` and any fraction) is read again: the day count and the
+/// offset are computed when the date or zone text changes. The result is
+/// the same as [`parse_clf`] for every input.
+#[derive(Clone, Default)]
+pub struct ClfDays {
+    /// `dd/Mon/yyyy` of the last time, and its zone text after the space.
+    date: [u8; 11],
+    zone: [u8; ZONE_MAX],
+    zone_len: usize,
+    /// Seconds from the epoch to the start of that day, less the offset;
+    /// `None` before the first time.
+    base: Option<i64>,
+}
+
+impl ClfDays {
+    /// Parses one time, as [`parse_clf`] does.
+    #[inline]
+    pub fn parse(&mut self, b: &[u8]) -> Option<i64> {
+        if b.len() < 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
+            return None;
+        }
+        let h = digits(&b[12..14])?;
+        let mi = digits(&b[15..17])?;
+        let s = digits(&b[18..20])?;
+        if b[14] != b':' || b[17] != b':' || h >= 24 || mi >= 60 || s > 60 {
+            return None;
+        }
+        let (nanos, used) = fraction(&b[20..]);
+        let zone = b[20 + used..].strip_prefix(b" ")?;
+        let base = match self.base {
+            Some(base) if self.is_last(&b[..11], zone) => base,
+            _ => self.remember(&b[..11], zone)?,
+        };
+        let secs = base + i64::from(h * 3600 + mi * 60 + s);
+        Some(secs * NS_PER_SEC + nanos)
     }
-    let d = digits(&b[0..2])?;
-    let mo = month_of(&b[3..6])?;
-    let y = digits(&b[7..11])?;
-    let h = digits(&b[12..14])?;
-    let mi = digits(&b[15..17])?;
-    let s = digits(&b[18..20])?;
-    if b[14] != b':' || b[17] != b':' || !valid_clock(mo, d, h, mi, s) {
-        return None;
+
+    /// Whether `date` and `zone` are those of the last time. Compared as
+    /// words: a call to `memcmp` for 16 bytes would cost more than the
+    /// clock it saves reading.
+    #[inline]
+    fn is_last(&self, date: &[u8], zone: &[u8]) -> bool {
+        let word =
+            |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+        let half =
+            |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+        let n = zone.len();
+        let same_zone = n == self.zone_len
+            && match n {
+                4..=ZONE_MAX => {
+                    half(zone, 0) == half(&self.zone, 0)
+                        && half(zone, n - 4) == half(&self.zone, n - 4)
+                }
+                _ => zone == &self.zone[..n],
+            };
+        same_zone && word(date, 0) == word(&self.date, 0) && word(date, 3) == word(&self.date, 3)
     }
-    let (nanos, used) = fraction(&b[20..]);
-    let rest = &b[20 + used..];
-    if rest.first() != Some(&b' ') {
-        return None;
+
+    /// Computes and, when the zone text is short enough, keeps the base of
+    /// a new date or zone.
+    #[cold]
+    fn remember(&mut self, date: &[u8], zone: &[u8]) -> Option<i64> {
+        let d = digits(&date[0..2])?;
+        let mo = month_of(&date[3..6])?;
+        let y = digits(&date[7..11])?;
+        if !(1..=31).contains(&d) {
+            return None;
+        }
+        let off = parse_offset(zone)?;
+        let base = days_from_civil(i64::from(y), mo, d) * SECS_PER_DAY - i64::from(off);
+        if zone.len() <= ZONE_MAX {
+            self.date.copy_from_slice(date);
+            self.zone[..zone.len()].copy_from_slice(zone);
+            self.zone_len = zone.len();
+            self.base = Some(base);
+        }
+        Some(base)
     }
-    let off = parse_offset(&rest[1..])?;
-    let secs = days_from_civil(i64::from(y), mo, d) * SECS_PER_DAY
-        + i64::from(h * 3600 + mi * 60 + s)
-        - i64::from(off);
-    Some(secs * NS_PER_SEC + nanos)
 }
 
 /// Parses ISO 8601 / RFC 3339 (`2023-10-10T13:55:36.123Z`, `+02:00`, a space
@@ -436,6 +501,38 @@ mod tests {
 
     fn utc(text: &str) -> i64 {
         naive_to_ns(text, Zone::Utc).expect("valid test time")
+    }
+
+    #[test]
+    fn remembered_dates_give_the_times_of_a_fresh_parse() {
+        let times: [&[u8]; 12] = [
+            b"10/Oct/2000:13:55:36 -0700",
+            b"10/Oct/2000:13:55:37 -0700",
+            b"10/Oct/2000:23:59:60 -0700",
+            b"10/Oct/2000:24:00:00 -0700",
+            b"10/Oct/2000:13:5x:36 -0700",
+            b"10/Oct/2000:13:55:36 +0000",
+            b"10/Oct/2000:13:55:36.5 +0000",
+            b"11/Oct/2000:00:00:00 +0000",
+            b"32/Oct/2000:00:00:00 +0000",
+            b"11/Oct/2000:00:00:01 +00:00",
+            b"11/Oct/2000:00:00:01 +0000 ",
+            b"11/Oct/2000:00:00:02 +0000",
+        ];
+        let mut days = ClfDays::default();
+        for t in times {
+            assert_eq!(days.parse(t), ClfDays::default().parse(t), "{t:?}");
+        }
+        // The memo must not carry a date into a line whose date is bad.
+        assert_eq!(
+            days.parse(b"11/Oct/2000:00:00:03 +0000"),
+            Some(971_222_403 * NS_PER_SEC)
+        );
+        assert_eq!(days.parse(b"1x/Oct/2000:00:00:03 +0000"), None);
+        assert_eq!(
+            days.parse(b"11/Oct/2000:00:00:03 +0000"),
+            Some(971_222_403 * NS_PER_SEC)
+        );
     }
 
     #[test]

@@ -91,13 +91,18 @@ fn is_version(seg: &str) -> bool {
     rest.is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
 }
 
+/// `8-4-4-4-12` hexadecimal digits; checked in place, since every segment
+/// of every distinct path that is not already an id comes here.
 fn is_uuid(seg: &str) -> bool {
-    let parts: Vec<&str> = seg.split('-').collect();
-    parts.len() == 5
-        && parts
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+    const DASHES: [usize; 4] = [8, 13, 18, 23];
+    seg.len() == 36
+        && seg.bytes().enumerate().all(|(i, b)| {
+            if DASHES.contains(&i) {
+                b == b'-'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        })
 }
 
 fn is_file(seg: &str) -> bool {
@@ -209,6 +214,16 @@ mod tests {
             analyse("/policies/9"),
             info("/policies/{id}", "policy", "9")
         );
+    }
+
+    #[test]
+    fn uuids_need_every_group_in_place() {
+        assert!(is_uuid("3f2504e0-4f89-11d3-9a0c-0305e82c3301"));
+        assert!(is_uuid("3F2504E0-4F89-11D3-9A0C-0305E82C3301"));
+        assert!(!is_uuid("3f2504e04-f89-11d3-9a0c-0305e82c3301"));
+        assert!(!is_uuid("3f2504e0-4f89-11d3-9a0c-0305e82c330g"));
+        assert!(!is_uuid("3f2504e0-4f89-11d3-9a0c-0305e82c33011"));
+        assert!(!is_uuid("3f2504e0-4f89-11d3-9a0c"));
     }
 
     #[test]

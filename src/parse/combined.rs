@@ -19,33 +19,48 @@
 use std::net::IpAddr;
 
 use crate::frame::{Cat, EventRef, Outcome};
-use crate::time::parse_clf;
+use crate::time::ClfDays;
 
 /// Why a line is not an access-log line.
 pub type Reason = &'static str;
 
 /// Parses one access-log line into `ev` (except `line`).
 pub fn parse_line<'a>(line: &'a [u8], ev: &mut EventRef<'a>) -> Result<(), Reason> {
-    let (open, close, ts) = find_time(line).ok_or("no [day/month/year:time zone] field")?;
-    ev.ts = ts;
-    parse_head(&line[..open], ev)?;
-    let rest = line.get(close + 1..).unwrap_or_default();
-    let rest = rest.strip_prefix(b" ").ok_or("no request after the time")?;
-    let (request, rest) = quoted(rest).ok_or("request is not a closed quoted string")?;
-    parse_request(request, ev);
-    let (status, rest) = token(rest).ok_or("no status after the request")?;
-    if status != b"-" {
-        let code = parse_u64(status)
-            .filter(|c| (100..1000).contains(c))
-            .ok_or("status is not a number")?;
-        ev.status = Some(code as i32);
-        ev.set_str(Cat::Outcome, Outcome::from_status(code as i32).as_str());
+    LineParser::default().parse_line(line, ev)
+}
+
+/// Parses the lines of one chunk, remembering the date of the last time
+/// read (see [`ClfDays`]).
+#[derive(Default)]
+pub struct LineParser {
+    days: ClfDays,
+}
+
+impl LineParser {
+    /// Parses one access-log line into `ev` (except `line`).
+    pub fn parse_line<'a>(&mut self, line: &'a [u8], ev: &mut EventRef<'a>) -> Result<(), Reason> {
+        let (open, close, ts) =
+            find_time(line, &mut self.days).ok_or("no [day/month/year:time zone] field")?;
+        ev.ts = ts;
+        parse_head(&line[..open], ev)?;
+        let rest = line.get(close + 1..).unwrap_or_default();
+        let rest = rest.strip_prefix(b" ").ok_or("no request after the time")?;
+        let (request, rest) = quoted(rest).ok_or("request is not a closed quoted string")?;
+        parse_request(request, ev);
+        let (status, rest) = token(rest).ok_or("no status after the request")?;
+        if status != b"-" {
+            let code = parse_u64(status)
+                .filter(|c| (100..1000).contains(c))
+                .ok_or("status is not a number")?;
+            ev.status = Some(code as i32);
+            ev.set_str(Cat::Outcome, Outcome::from_status(code as i32).as_str());
+        }
+        let (size, rest) = token(rest).ok_or("no size after the status")?;
+        if size != b"-" {
+            ev.bytes = Some(parse_u64(size).ok_or("size is not a number")?);
+        }
+        parse_tail(rest, ev)
     }
-    let (size, rest) = token(rest).ok_or("no size after the status")?;
-    if size != b"-" {
-        ev.bytes = Some(parse_u64(size).ok_or("size is not a number")?);
-    }
-    parse_tail(rest, ev)
 }
 
 /// Whether a line carries the referer and user-agent fields of `combined`.
@@ -59,13 +74,18 @@ fn has_quoted_tail(line: &[u8]) -> bool {
 }
 
 /// Finds `[dd/Mon/yyyy:hh:mm:ss zone]`, trying each `[` in turn.
-fn find_time(line: &[u8]) -> Option<(usize, usize, i64)> {
+fn find_time(line: &[u8], days: &mut ClfDays) -> Option<(usize, usize, i64)> {
     for open in memchr::memchr_iter(b'[', line).take(8) {
         let body = &line[open + 1..];
-        let Some(len) = memchr::memchr(b']', body) else {
+        // The time is nearly always the 26 bytes `dd/Mon/yyyy:hh:mm:ss +zzzz`.
+        let len = match body.get(26) {
+            Some(b']') => Some(26),
+            _ => memchr::memchr(b']', body),
+        };
+        let Some(len) = len else {
             break;
         };
-        if let Some(ts) = parse_clf(&body[..len]) {
+        if let Some(ts) = days.parse(&body[..len]) {
             return Some((open, open + 1 + len, ts));
         }
     }
@@ -94,7 +114,7 @@ fn rsplit_token(s: &[u8]) -> Option<(&[u8], &[u8])> {
     if s.is_empty() {
         return None;
     }
-    match memchr::memrchr(b' ', s) {
+    match rfind_near(b' ', s) {
         Some(i) => Some((&s[..i], &s[i + 1..])),
         None => Some((&[], s)),
     }
@@ -146,7 +166,8 @@ fn client_groups(s: &[u8]) -> Vec<Group<'_>> {
 
 fn parse_client<'a>(client: &'a [u8], ev: &mut EventRef<'a>) {
     // Most lines hold one address: no list to split, nothing to allocate.
-    if memchr::memchr3(b' ', b',', b'"', client).is_none() {
+    // A scan by hand: an address is a few bytes, too short for memchr3.
+    if !client.iter().any(|&b| matches!(b, b' ' | b',' | b'"')) {
         ev.set(Cat::Ip, client);
         return;
     }
@@ -254,7 +275,7 @@ fn quoted(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// Reads a space-delimited token after one leading space.
 fn token(s: &[u8]) -> Option<(&[u8], &[u8])> {
     let s = s.strip_prefix(b" ")?;
-    let end = memchr::memchr(b' ', s).unwrap_or(s.len());
+    let end = find_near(b' ', s).unwrap_or(s.len());
     if end == 0 {
         return None;
     }
@@ -264,7 +285,7 @@ fn token(s: &[u8]) -> Option<(&[u8], &[u8])> {
 /// Splits `METHOD target PROTOCOL`; an empty, `-` or garbage request leaves
 /// method and path unset (the line is still a valid log line).
 fn parse_request<'a>(req: &'a [u8], ev: &mut EventRef<'a>) {
-    let Some(sp) = memchr::memchr(b' ', req) else {
+    let Some(sp) = find_near(b' ', req) else {
         return;
     };
     let method = &req[..sp];
@@ -276,7 +297,7 @@ fn parse_request<'a>(req: &'a [u8], ev: &mut EventRef<'a>) {
         return;
     }
     let mut target = &req[sp + 1..];
-    if let Some(last) = memchr::memrchr(b' ', target) {
+    if let Some(last) = rfind_near(b' ', target) {
         if target[last + 1..].starts_with(b"HTTP/") {
             target = &target[..last];
         }
@@ -337,6 +358,32 @@ fn parse_extra<'a>(rest: &'a [u8], ev: &mut EventRef<'a>) {
     }
 }
 
+/// Bytes compared one at a time before a search is handed to `memchr`.
+/// Most fields of a log line end within a few bytes (a method, a status, the
+/// protocol after the path), where setting up a vector search costs more
+/// than the scan itself.
+const NEAR: usize = 16;
+
+/// Position of the first `byte` in `s`.
+#[inline]
+fn find_near(byte: u8, s: &[u8]) -> Option<usize> {
+    let near = s.len().min(NEAR);
+    match s[..near].iter().position(|&b| b == byte) {
+        Some(i) => Some(i),
+        None => memchr::memchr(byte, &s[near..]).map(|i| near + i),
+    }
+}
+
+/// Position of the last `byte` in `s`.
+#[inline]
+fn rfind_near(byte: u8, s: &[u8]) -> Option<usize> {
+    let far = s.len().saturating_sub(NEAR);
+    match s[far..].iter().rposition(|&b| b == byte) {
+        Some(i) => Some(far + i),
+        None => memchr::memrchr(byte, &s[..far]),
+    }
+}
+
 fn trim(s: &[u8]) -> &[u8] {
     s.trim_ascii()
 }
@@ -359,6 +406,39 @@ fn parse_u64(s: &[u8]) -> Option<u64> {
 mod tests {
     use super::*;
     use crate::time::{Zone, naive_to_ns};
+
+    #[test]
+    fn near_searches_agree_with_memchr_on_both_sides_of_the_cut() {
+        for len in 0..40 {
+            for at in [
+                None,
+                Some(0),
+                Some(1),
+                Some(NEAR - 1),
+                Some(NEAR),
+                Some(NEAR + 1),
+                Some(39),
+            ] {
+                let mut s = vec![b'a'; len];
+                if let Some(i) = at.filter(|&i| i < len) {
+                    s[i] = b' ';
+                    if i + 3 < len {
+                        s[i + 3] = b' ';
+                    }
+                }
+                assert_eq!(
+                    find_near(b' ', &s),
+                    memchr::memchr(b' ', &s),
+                    "{len} {at:?}"
+                );
+                assert_eq!(
+                    rfind_near(b' ', &s),
+                    memchr::memrchr(b' ', &s),
+                    "{len} {at:?}"
+                );
+            }
+        }
+    }
 
     fn parse(line: &str) -> EventRef<'_> {
         let mut ev = EventRef::default();

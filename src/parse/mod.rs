@@ -201,6 +201,7 @@ pub fn parse_lines(
     // only untouched address space, and spares the columns their regrowth.
     let mut tally = Tally::with_rows(ctx, chunk.len() / 96 + 1);
     let last = if cut { count_lines(chunk) } else { 0 };
+    let mut access = combined::LineParser::default();
     let mut json = match (format, mapping) {
         (Format::JsonLines, Some(map)) => Some(jsonl::LineParser::new(map, ctx.zone)),
         _ => None,
@@ -221,7 +222,7 @@ pub fn parse_lines(
         let mut ev = EventRef::at_line(n);
         let result = match format {
             Format::Combined | Format::Common => {
-                combined::parse_line(line, &mut ev).map_err(Cow::from)
+                access.parse_line(line, &mut ev).map_err(Cow::from)
             }
             Format::CloudTrail => cloudtrail::parse_line(line, &mut ev, ctx.zone),
             Format::JsonLines => match json.as_mut() {
