@@ -142,14 +142,38 @@ struct Derived {
     login_failed: bool,
 }
 
-/// Parses one record given as one line (or one raw document element).
+/// Parses one record given as one line.
 pub fn parse_line<'a>(
     line: &'a [u8],
     ev: &mut EventRef<'a>,
     zone: Zone,
 ) -> Result<(), Cow<'static, str>> {
-    let rec: Record<'a> =
-        serde_json::from_slice(line).map_err(|e| format!("not a CloudTrail record: {e}"))?;
+    match std::str::from_utf8(line) {
+        // Nearly every line: checked as UTF-8 once here, so the reader does
+        // not check each string again.
+        Ok(text) => parse_record(text, ev, zone),
+        // Bad bytes may sit in a field that is not read; such a line is
+        // still read, and rejected only if a read field holds them.
+        Err(_) => fill_record(serde_json::from_slice(line), ev, zone),
+    }
+}
+
+/// Parses one record already known to be text: a valid line, or an
+/// element of a document.
+fn parse_record<'a>(
+    text: &'a str,
+    ev: &mut EventRef<'a>,
+    zone: Zone,
+) -> Result<(), Cow<'static, str>> {
+    fill_record(serde_json::from_str(text), ev, zone)
+}
+
+fn fill_record<'a>(
+    rec: serde_json::Result<Record<'a>>,
+    ev: &mut EventRef<'a>,
+    zone: Zone,
+) -> Result<(), Cow<'static, str>> {
+    let rec = rec.map_err(|e| format!("not a CloudTrail record: {e}"))?;
     let derived = derive(&rec);
     fill_event(rec, derived, ev, zone)
 }
@@ -480,7 +504,7 @@ pub(crate) fn parse_document(doc: &[u8], tally: &mut Tally, zone: Zone) {
     }
     for_each_raw_record(doc, tally, |raw, n, tally| {
         let mut ev = EventRef::at_line(n);
-        match parse_line(raw.get().as_bytes(), &mut ev, zone) {
+        match parse_record(raw.get(), &mut ev, zone) {
             Ok(()) => tally.accept(&ev),
             Err(reason) => tally.reject(n, reason, raw.get().as_bytes()),
         }
@@ -541,6 +565,23 @@ mod tests {
         let mut ev = EventRef::default();
         parse_line(denied, &mut ev, Zone::Utc).expect("parses");
         assert_eq!(ev.get(Cat::Outcome), Some(&b"denied"[..]));
+    }
+
+    #[test]
+    fn bad_utf8_rejects_a_record_only_where_it_is_read() {
+        let mut unread =
+            br#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"GetObject","zz":"caf?"}"#.to_vec();
+        let at = unread.iter().position(|&b| b == b'?').expect("marker");
+        unread[at] = 0xE9;
+        let mut ev = EventRef::default();
+        parse_line(&unread, &mut ev, Zone::Utc).expect("an unread field may hold any bytes");
+        assert_eq!(ev.get(Cat::Action), Some(&b"GetObject"[..]));
+        let mut read = br#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"Get?"}"#.to_vec();
+        let at = read.iter().position(|&b| b == b'?').expect("marker");
+        read[at] = 0xE9;
+        let mut ev = EventRef::default();
+        let e = parse_line(&read, &mut ev, Zone::Utc).expect_err("read field");
+        assert!(e.starts_with("not a CloudTrail record"), "{e}");
     }
 
     #[test]
