@@ -162,6 +162,13 @@ fn digits(b: &[u8]) -> Option<u32> {
     Some(v)
 }
 
+/// The number written by the two digits at `b[at..at + 2]`.
+#[inline]
+fn two_digits(b: &[u8], at: usize) -> Option<u32> {
+    let (tens, ones) = (b[at].wrapping_sub(b'0'), b[at + 1].wrapping_sub(b'0'));
+    (tens < 10 && ones < 10).then(|| u32::from(tens) * 10 + u32::from(ones))
+}
+
 fn month_of(b: &[u8]) -> Option<u32> {
     let m = match b {
         b"Jan" => 1,
@@ -255,9 +262,7 @@ impl ClfDays {
         if b.len() < 26 || b[2] != b'/' || b[6] != b'/' || b[11] != b':' {
             return None;
         }
-        let h = digits(&b[12..14])?;
-        let mi = digits(&b[15..17])?;
-        let s = digits(&b[18..20])?;
+        let (h, mi, s) = (two_digits(b, 12)?, two_digits(b, 15)?, two_digits(b, 18)?);
         if b[14] != b':' || b[17] != b':' || h >= 24 || mi >= 60 || s > 60 {
             return None;
         }
@@ -554,6 +559,14 @@ mod tests {
             Some(utc("2024-01-01 00:00:00") + 250_000_000)
         );
         assert_eq!(parse_clf(b"01/Foo/2024:00:00:00 +0000"), None);
+        assert_eq!(parse_clf(b"01/Jan/2024:0/:00:00 +0000"), None);
+        assert_eq!(parse_clf(b"01/Jan/2024:00:0::00 +0000"), None);
+        assert_eq!(parse_clf(b"01/Jan/2024:00:00:6a +0000"), None);
+        assert_eq!(parse_clf(b"01/Jan/2024:00:60:00 +0000"), None);
+        assert_eq!(
+            parse_clf(b"01/Jan/2024:23:59:59 +0000"),
+            Some(utc("2024-01-01 23:59:59"))
+        );
         assert_eq!(parse_clf(b"32/Jan/2024:00:00:00 +0000"), None);
         assert_eq!(parse_clf(b"01/Jan/2024:00:00:00"), None);
     }
