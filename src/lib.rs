@@ -14,6 +14,7 @@
 //! [`generate`] writes simulated incidents with their answer key.
 //! [`cli`] is the command line around it all.
 
+pub mod bytes;
 pub mod cli;
 pub mod decode;
 pub mod enrich;

@@ -12,6 +12,8 @@
 use chrono::{NaiveDate, NaiveDateTime, TimeZone};
 use thiserror::Error;
 
+use crate::bytes::same_bytes;
+
 const NS_PER_SEC: i64 = 1_000_000_000;
 const SECS_PER_DAY: i64 = 86_400;
 
@@ -276,25 +278,10 @@ impl ClfDays {
         Some(secs * NS_PER_SEC + nanos)
     }
 
-    /// Whether `date` and `zone` are those of the last time. Compared as
-    /// words: a call to `memcmp` for 16 bytes would cost more than the
-    /// clock it saves reading.
+    /// Whether `date` and `zone` are those of the last time.
     #[inline]
     fn is_last(&self, date: &[u8], zone: &[u8]) -> bool {
-        let word =
-            |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
-        let half =
-            |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
-        let n = zone.len();
-        let same_zone = n == self.zone_len
-            && match n {
-                4..=ZONE_MAX => {
-                    half(zone, 0) == half(&self.zone, 0)
-                        && half(zone, n - 4) == half(&self.zone, n - 4)
-                }
-                _ => zone == &self.zone[..n],
-            };
-        same_zone && word(date, 0) == word(&self.date, 0) && word(date, 3) == word(&self.date, 3)
+        same_bytes(zone, &self.zone[..self.zone_len]) && same_bytes(date, &self.date)
     }
 
     /// Computes and, when the zone text is short enough, keeps the base of
