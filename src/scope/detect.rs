@@ -375,7 +375,11 @@ impl History {
 
     /// Adds row `r`; only successful rows make an address or client known.
     fn record(&mut self, ev: &Events<'_>, r: usize) {
-        self.first.get_or_insert(ev.ts[r]);
+        // Only the first row's time is kept: read it only then, since each
+        // row of an identity lies elsewhere in memory.
+        if self.first.is_none() {
+            self.first = Some(ev.ts[r]);
+        }
         if !ev.succeeded(r) {
             return;
         }
