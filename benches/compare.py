@@ -5,7 +5,10 @@ Generates gzip'd nginx combined logs (and a JSON-lines copy, and a single-file
 copy) with the project's generator, runs every tool on the same files for the
 same three scoping questions, checks that they all give the same answers, and
 prints a table: median wall time of interleaved runs, MB/s of uncompressed
-input, ratio to single-threaded `zcat`, peak resident memory.
+input, ratio to single-threaded `zcat`, peak resident memory. Every timed run
+starts with its input in the page cache (see `warm`), so that tools are
+compared on the same cached bytes and not on how much of them the disk had
+to give again.
 
 The three questions, asked after one parse:
   Q1  requests from the attacker addresses, by address, user and path;
@@ -49,6 +52,23 @@ def run_timed(cmd, stdout=subprocess.DEVNULL, shell=False, env=None):
     last = proc.stderr.decode().strip().splitlines()[-1].split()
     # GNU time reports KiB; MB here are 10^6 bytes, as for the input.
     return wall, int(last[1]) * 1024 / 1e6, proc.stdout.decode()
+
+
+def warm(paths):
+    """Reads `paths` whole, untimed, into the page cache. Machines that
+    reclaim idle memory (this project's VM pages out file data left unread
+    for about a minute) would otherwise time some runs on cached input and
+    others on the disk, depending on what ran before them."""
+    for path in paths:
+        with open(path, "rb") as f:
+            while f.read(1 << 20):
+                pass
+
+
+def uncompressed(paths):
+    """Bytes of `paths` once decompressed."""
+    return sum(int(subprocess.run(f"zcat {f} | wc -c", shell=True, capture_output=True,
+                                  text=True).stdout) for f in paths)
 
 
 def generate(work, size, files, fmt, tag, days=8):
@@ -196,8 +216,7 @@ def main():
     ips, user, window = questions(truth)
     (work / "ips.txt").write_text("\n".join(ips) + "\n")
     sqls = sql_texts(ips, user, window)
-    raw_bytes = sum(int(subprocess.run(f"zcat {f} | wc -c", shell=True, capture_output=True,
-                                       text=True).stdout) for f in files)
+    raw_bytes = uncompressed(files)
     (work / "duck.py").write_text(PEER_SQL)
     (work / "pl.py").write_text(PEER_POLARS)
     peer_args = [",".join(files), ",".join(ips), user, window[0], window[1]]
@@ -208,27 +227,31 @@ def main():
     awk = ("awk -v OFS='\\t' 'BEGIN{while((getline l < \"%s\")>0) ips[l]=1} "
            "($1 in ips){split($7,p,\"?\"); n[$1 OFS $3 OFS p[1]]++} END{for(k in n) print k, n[k]}'"
            % (work / "ips.txt"))
+    # name: (command, through the shell, input files)
     tools = {
-        "zcat": ("zcat " + " ".join(files) + " > /dev/null", True),
-        "pigz -dc -p2": ("pigz -dc -p2 " + " ".join(files) + " > /dev/null", True),
-        "breachscope sweep": ([str(BIN), "sweep", *files, "--ioc-file", str(work / "ips.txt"), "-q"], False),
-        "breachscope query (Q1-Q3)": (query_args, False),
-        "breachscope scope": ([str(BIN), "scope", *files, "--out", str(out_dir), "-q"], False),
-        "breachscope scope, JSON lines": ([str(BIN), "scope", *json_files, "--out", str(out_dir) + "-json", "-q"], False),
-        "breachscope scope, one file": ([str(BIN), "scope", *single_files, "--out", str(out_dir) + "-single", "-q"], False),
-        "zcat, one file": ("zcat " + " ".join(single_files) + " > /dev/null", True),
+        "zcat": ("zcat " + " ".join(files) + " > /dev/null", True, files),
+        "pigz -dc -p2": ("pigz -dc -p2 " + " ".join(files) + " > /dev/null", True, files),
+        "breachscope sweep": ([str(BIN), "sweep", *files, "--ioc-file", str(work / "ips.txt"), "-q"], False, files),
+        "breachscope query (Q1-Q3)": (query_args, False, files),
+        "breachscope scope": ([str(BIN), "scope", *files, "--out", str(out_dir), "-q"], False, files),
+        "breachscope scope, JSON lines": ([str(BIN), "scope", *json_files, "--out", str(out_dir) + "-json", "-q"],
+                                          False, json_files),
+        "breachscope scope, one file": ([str(BIN), "scope", *single_files, "--out", str(out_dir) + "-single", "-q"],
+                                        False, single_files),
+        "zcat, one file": ("zcat " + " ".join(single_files) + " > /dev/null", True, single_files),
     }
     if not args.no_peers:
         tools["ripgrep -z -F + awk (Q1)"] = (
-            "rg -z -N --no-filename -F -f %s %s | %s" % (work / "ips.txt", " ".join(files), awk), True)
-        tools["DuckDB (parse, Q1-Q3)"] = ([sys.executable, str(work / "duck.py"), *peer_args], False)
-        tools["Polars (parse, Q1-Q3)"] = ([sys.executable, str(work / "pl.py"), *peer_args], False)
+            "rg -z -N --no-filename -F -f %s %s | %s" % (work / "ips.txt", " ".join(files), awk), True, files)
+        tools["DuckDB (parse, Q1-Q3)"] = ([sys.executable, str(work / "duck.py"), *peer_args], False, files)
+        tools["Polars (parse, Q1-Q3)"] = ([sys.executable, str(work / "pl.py"), *peer_args], False, files)
 
     times = {name: [] for name in tools}
     rss = {name: 0.0 for name in tools}
     outputs = {}
     for run in range(args.runs):
-        for name, (cmd, shell) in tools.items():
+        for name, (cmd, shell, inputs) in tools.items():
+            warm(inputs)
             wall, mem, stdout = run_timed(cmd, stdout=subprocess.PIPE, shell=shell)
             times[name].append(wall)
             rss[name] = max(rss[name], mem)
@@ -276,21 +299,26 @@ def main():
 
 
 def scaling(work, args, files, out_dir):
-    lines = ["", "| scope | time (s) | s per GiB uncompressed |", "|---|---|---|"]
-    raw = sum(int(subprocess.run(f"zcat {f} | wc -c", shell=True, capture_output=True, text=True).stdout)
-              for f in files)
+    """Scope with 1 and 2 threads, and at four input sizes: each a row, the
+    median of `args.runs` rounds that run every row once."""
+    rows = []  # (label, input files, threads)
     for threads in ("1", "2"):
-        t = statistics.median(run_timed([str(BIN), "scope", *files, "--out", str(out_dir), "-q",
-                                         "--threads", threads])[0] for _ in range(args.runs))
-        lines.append(f"| {threads} thread(s), {args.size} | {t:.2f} | {t / (raw / 2**30):.2f} |")
+        rows.append((f"{threads} thread(s), {args.size}", files, threads))
     for size in ("512MiB", "1GiB", "2GiB", "4GiB"):
         data = generate(work, size, args.files, "combined", f"combined-{size}-{args.files}")
         sized = sorted(str(p) for p in (data / "logs" / "edge").glob("*.gz"))
-        raw = sum(int(subprocess.run(f"zcat {f} | wc -c", shell=True, capture_output=True, text=True).stdout)
-                  for f in sized)
-        t = statistics.median(run_timed([str(BIN), "scope", *sized, "--out", str(out_dir), "-q"])[0]
-                              for _ in range(args.runs))
-        lines.append(f"| 2 threads, {size} | {t:.2f} | {t / (raw / 2**30):.2f} |")
+        rows.append((f"2 threads, {size}", sized, "2"))
+    times = {label: [] for label, _, _ in rows}
+    for run in range(args.runs):
+        for label, inputs, threads in rows:
+            warm(inputs)
+            wall = run_timed([str(BIN), "scope", *inputs, "--out", str(out_dir), "-q", "--threads", threads])[0]
+            times[label].append(wall)
+            print(f"run {run + 1}/{args.runs}  scope, {label:24s} {wall:7.2f} s", file=sys.stderr)
+    lines = ["", "| scope | time (s) | s per GiB uncompressed |", "|---|---|---|"]
+    for label, inputs, _ in rows:
+        t = statistics.median(times[label])
+        lines.append(f"| {label} | {t:.2f} | {t / (uncompressed(inputs) / 2**30):.2f} |")
     return lines
 
 
