@@ -192,6 +192,9 @@ pub struct EventRef<'a> {
     pub ts: i64,
     pub line: u64,
     cats: [Option<Cow<'a, [u8]>>; Cat::COUNT],
+    /// Bit `i` set when `cats[i]` holds a value: a line sets a handful of
+    /// the twenty, and only those are visited when it is pushed.
+    set: u32,
     flags: [Option<bool>; 3],
     pub status: Option<i32>,
     pub bytes: Option<u64>,
@@ -212,6 +215,7 @@ impl<'a> EventRef<'a> {
     pub fn set(&mut self, col: Cat, value: &'a [u8]) {
         if !value.is_empty() && value != b"-" {
             self.cats[col as usize] = Some(Cow::Borrowed(value));
+            self.set |= 1 << col as u32;
         }
     }
 
@@ -228,6 +232,7 @@ impl<'a> EventRef<'a> {
             Cow::Borrowed(s) => self.set_str(col, s),
             Cow::Owned(s) if !s.is_empty() && s != "-" => {
                 self.cats[col as usize] = Some(Cow::Owned(s.into_bytes()));
+                self.set |= 1 << col as u32;
             }
             Cow::Owned(_) => {}
         }
@@ -260,6 +265,18 @@ impl<'a> EventRef<'a> {
             });
         }
     }
+}
+
+/// The positions of the bits set in `bits`, lowest first.
+#[inline]
+fn set_bits(mut bits: u32) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        (bits != 0).then(|| {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            i
+        })
+    })
 }
 
 /// The dictionary shared by the categorical columns of every chunk.
@@ -839,9 +856,9 @@ impl EventBuilder {
     pub fn push(&mut self, ev: &EventRef<'_>) {
         let c = &mut self.cols;
         let row = c.ts.len();
-        for (col, value) in c.cats.iter_mut().zip(ev.cats.iter()) {
-            if let Some(v) = value {
-                col.push(row, v, self.capacity);
+        for i in set_bits(ev.set) {
+            if let Some(v) = &ev.cats[i] {
+                c.cats[i].push(row, v, self.capacity);
             }
         }
         for (col, value) in c.flags.iter_mut().zip(ev.flags.iter()) {
@@ -1036,6 +1053,26 @@ mod tests {
             let again = cache.id_of(hash_key(v), v, || panic!("{v:?} was forgotten"));
             assert_eq!(again, id as u32);
         }
+    }
+
+    #[test]
+    fn borrowed_and_owned_values_are_both_pushed() {
+        let mut ev = EventRef::at_line(1);
+        ev.set(Cat::Ip, b"10.0.0.1");
+        ev.set_cow(Cat::Principal, Cow::Owned("alice".to_string()));
+        ev.set_cow(Cat::Referer, Cow::Owned("-".to_string()));
+        let mut b = EventBuilder::new(Dictionary::global());
+        b.push(&ev);
+        let cols = b.finish();
+        let text = |c: Cat| {
+            Dictionary::global()
+                .text(cols.cats[c as usize].shared(0))
+                .map(str::to_string)
+        };
+        assert_eq!(text(Cat::Ip).as_deref(), Some("10.0.0.1"));
+        assert_eq!(text(Cat::Principal).as_deref(), Some("alice"));
+        assert!(cols.cats[Cat::Referer as usize].is_empty());
+        assert!(cols.cats[Cat::Method as usize].is_empty());
     }
 
     #[test]
