@@ -77,9 +77,10 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// New or replaced columns, as ids.
+/// New or replaced columns, as ids (the route and client family already
+/// as columns, written straight from their per-id values).
 struct Derived {
-    route: Vec<u32>,
+    route: Column,
     action: Vec<u32>,
     resource_type: Vec<u32>,
     resource_id: Vec<u32>,
@@ -89,7 +90,7 @@ struct Derived {
     credential_in_query: Vec<bool>,
     is_login: Vec<bool>,
     is_change: Vec<bool>,
-    client_family: Vec<u32>,
+    client_family: Column,
 }
 
 /// Adds the enrichment columns to `frame`.
@@ -119,8 +120,8 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
         frame.replace(name.as_str(), col)?;
     }
     let added = [
-        column_of(e::ROUTE, derived.route, dict),
-        column_of(e::CLIENT_FAMILY, derived.client_family, dict),
+        derived.route,
+        derived.client_family,
         bool_column(e::IS_LOGIN, &derived.is_login).into_column(),
         bool_column(e::IS_CHANGE, &derived.is_change).into_column(),
         bool_column(e::CREDENTIAL_IN_QUERY, &derived.credential_in_query).into_column(),
@@ -206,10 +207,9 @@ type PairCache = PlHashMap<(u32, u32), (u32, bool, bool)>;
 fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
     let n = rows.len();
     let look = Lookups::derive(rows, dict);
-    let route: Vec<u32> = (0..n)
-        .into_par_iter()
-        .map(|r| look.routes.get(rows.path.get(r)).0)
-        .collect();
+    let route = look
+        .routes
+        .column(e::ROUTE, &rows.path, |(route, _, _)| route, dict);
     let (resource_type, resource_id): (Vec<u32>, Vec<u32>) = (0..n)
         .into_par_iter()
         .map(|r| {
@@ -225,7 +225,7 @@ fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
     let (action, (is_login, is_change)): (Vec<u32>, (Vec<bool>, Vec<bool>)) = (0..n)
         .into_par_iter()
         .map_init(PairCache::default, |pairs, r| {
-            action_of(rows, r, route[r], &look, pairs, dict)
+            action_of(rows, r, &look, pairs, dict)
         })
         .map(|(a, l, c)| (a, (l, c)))
         .unzip();
@@ -233,10 +233,9 @@ fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
         .into_par_iter()
         .map(|r| rows.path.get(r) != Codes::NULL && look.query_keys.get(rows.query.get(r)).0)
         .collect();
-    let client_family: Vec<u32> = (0..n)
-        .into_par_iter()
-        .map(|r| look.families.get(rows.user_agent.get(r)))
-        .collect();
+    let client_family =
+        look.families
+            .column(e::CLIENT_FAMILY, &rows.user_agent, |family| family, dict);
     let credential = credentials_from_queries(rows, &credential_in_query, &look);
     Derived {
         route,
@@ -258,7 +257,6 @@ fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
 fn action_of(
     rows: &Rows<'_>,
     r: usize,
-    route: u32,
     look: &Lookups,
     pairs: &mut PairCache,
     dict: &Dictionary,
@@ -276,6 +274,7 @@ fn action_of(
     if method == Codes::NULL {
         return (given, false, false);
     }
+    let route = look.routes.get(rows.path.get(r)).0;
     let (action, login, change) = *pairs
         .entry((method, route))
         .or_insert_with(|| http_action(method, route, dict));

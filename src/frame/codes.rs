@@ -281,6 +281,20 @@ impl<T: Copy + Send + Sync> ById<T> {
     pub fn get(&self, code: u32) -> T {
         self.values.get(code as usize).copied().unwrap_or(self.null)
     }
+
+    /// A categorical column holding, for each row of `keys` (the column the
+    /// values were derived from), the id `part` takes from its key's value,
+    /// written at its final width (see [`super::narrow::derived`]).
+    pub fn column(
+        &self,
+        name: &str,
+        keys: &Codes<'_>,
+        part: impl Fn(T) -> u32,
+        dict: &Dictionary,
+    ) -> Column {
+        let per_key: Vec<u32> = self.values.iter().map(|&v| part(v)).collect();
+        super::narrow::derived(name, keys, &per_key, dict)
+    }
 }
 
 /// The values of a numeric column, borrowed from the frame when possible.

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 
 use super::Dictionary;
 use super::builder::NULL_CODE;
+use super::codes::Codes;
 
 /// The shared ids used in a column, as a bitset with a running count, so
 /// that the position of an id among the used ones is two reads away.
@@ -150,6 +151,58 @@ pub(crate) fn column(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
             super::categorical_from_array(name, super::with_nulls(codes, NULL_CODE), dict)
         }
     }
+}
+
+/// A categorical column whose row `r` holds `per_key[keys.get(r)]`: an id
+/// derived once per id of another column, such as the route of each path or
+/// the client family of each user agent ([`NULL_CODE`] for none).
+///
+/// The values in use are the derived ids themselves, so the column's own
+/// dictionary is known before any row is read, and each row is written once
+/// at its final width instead of as a 4-byte id to be narrowed afterwards.
+pub(crate) fn derived(name: &str, keys: &Codes<'_>, per_key: &[u32], dict: &Dictionary) -> Column {
+    let used = Used::of(per_key, dict.len());
+    let rows = keys.len();
+    if used.count == 0 {
+        return Column::full_null(name.into(), rows, dict.dtype());
+    }
+    let shared = |r: usize| {
+        per_key
+            .get(keys.get(r) as usize)
+            .copied()
+            .unwrap_or(NULL_CODE)
+    };
+    match used.width() {
+        Width::One => {
+            let table = narrow_table(per_key, &used, u8::MAX, |rank| rank as u8);
+            let codes = by_key(keys, &table, u8::MAX);
+            own_column::<Categorical8Type>(name, codes, u8::MAX, &used, dict)
+        }
+        Width::Two => {
+            let table = narrow_table(per_key, &used, u16::MAX, |rank| rank as u16);
+            let codes = by_key(keys, &table, u16::MAX);
+            own_column::<Categorical16Type>(name, codes, u16::MAX, &used, dict)
+        }
+        Width::Shared => column(name, (0..rows).into_par_iter().map(shared).collect(), dict),
+    }
+}
+
+/// The narrow code of each key's derived id, `null` where it has none.
+fn narrow_table<T: Copy>(per_key: &[u32], used: &Used, null: T, code: impl Fn(u32) -> T) -> Vec<T> {
+    let rank = |v: u32| {
+        if v == NULL_CODE {
+            null
+        } else {
+            code(used.rank(v))
+        }
+    };
+    per_key.iter().map(|&v| rank(v)).collect()
+}
+
+/// Each row's code from its key's entry in `table`.
+fn by_key<T: Copy + Send + Sync>(keys: &Codes<'_>, table: &[T], null: T) -> Vec<T> {
+    let code = |r: usize| table.get(keys.get(r) as usize).copied().unwrap_or(null);
+    (0..keys.len()).into_par_iter().map(code).collect()
 }
 
 /// A categorical column holding `values[i]` (shared ids) over `sizes[i]`
