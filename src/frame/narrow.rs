@@ -160,6 +160,9 @@ pub(crate) fn column(name: &str, codes: Vec<u32>, dict: &Dictionary) -> Column {
 /// The values in use are the derived ids themselves, so the column's own
 /// dictionary is known before any row is read, and each row is written once
 /// at its final width instead of as a 4-byte id to be narrowed afterwards.
+/// That holds only if `per_key` has values for ids that occur in `keys`, as
+/// a [`super::codes::ById`] derived from `keys` has: a value no row uses
+/// would become a category of the column.
 pub(crate) fn derived(name: &str, keys: &Codes<'_>, per_key: &[u32], dict: &Dictionary) -> Column {
     let used = Used::of(per_key, dict.len());
     let rows = keys.len();
