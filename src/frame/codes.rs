@@ -284,7 +284,7 @@ impl<T: Copy + Send + Sync> ById<T> {
 
     /// A categorical column holding, for each row of `keys` (the column the
     /// values were derived from), the id `part` takes from its key's value,
-    /// written at its final width (see [`super::narrow::derived`]).
+    /// written at its final width (see `frame::narrow::derived`).
     pub fn column(
         &self,
         name: &str,
