@@ -194,7 +194,7 @@ pub struct EventRef<'a> {
     cats: [Option<Cow<'a, [u8]>>; Cat::COUNT],
     /// Bit `i` set when `cats[i]` holds a value: a line sets a handful of
     /// the twenty, and only those are visited when it is pushed.
-    set: u32,
+    present: u32,
     flags: [Option<bool>; 3],
     pub status: Option<i32>,
     pub bytes: Option<u64>,
@@ -215,7 +215,7 @@ impl<'a> EventRef<'a> {
     pub fn set(&mut self, col: Cat, value: &'a [u8]) {
         if !value.is_empty() && value != b"-" {
             self.cats[col as usize] = Some(Cow::Borrowed(value));
-            self.set |= 1 << col as u32;
+            self.present |= 1 << col as u32;
         }
     }
 
@@ -232,7 +232,7 @@ impl<'a> EventRef<'a> {
             Cow::Borrowed(s) => self.set_str(col, s),
             Cow::Owned(s) if !s.is_empty() && s != "-" => {
                 self.cats[col as usize] = Some(Cow::Owned(s.into_bytes()));
-                self.set |= 1 << col as u32;
+                self.present |= 1 << col as u32;
             }
             Cow::Owned(_) => {}
         }
@@ -856,7 +856,7 @@ impl EventBuilder {
     pub fn push(&mut self, ev: &EventRef<'_>) {
         let c = &mut self.cols;
         let row = c.ts.len();
-        for i in set_bits(ev.set) {
+        for i in set_bits(ev.present) {
             if let Some(v) = &ev.cats[i] {
                 c.cats[i].push(row, v, self.capacity);
             }
