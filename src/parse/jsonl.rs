@@ -15,6 +15,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use super::Tally;
 use super::combined;
 use super::mapping::{FieldMap, Target};
+use crate::bytes::same_bytes;
 use crate::frame::{Cat, EventRef, Flag, Outcome};
 use crate::time::{Zone, epoch_int_to_ns, epoch_to_ns, parse_any};
 
@@ -38,6 +39,58 @@ pub struct LineParser<'m> {
     map: &'m FieldMap,
     zone: Zone,
     path: String,
+    outer: KeyMemo,
+}
+
+/// Where a key leads: a mapped leaf, an object holding mapped fields, or
+/// nothing read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Step {
+    Leaf(Target),
+    Object,
+    Skip,
+}
+
+impl Step {
+    fn of(map: &FieldMap, path: &str) -> Step {
+        if let Some(target) = map.target(path) {
+            Step::Leaf(target)
+        } else if map.is_prefix(path) {
+            Step::Object
+        } else {
+            Step::Skip
+        }
+    }
+}
+
+/// The keys of the last line's outer object, in order, with their steps.
+///
+/// Lines written by one program repeat their keys in one order, so the
+/// i-th key of a line is nearly always the i-th key of the line before.
+/// Comparing it with that key costs less than hashing it into the field
+/// map; a key that differs is looked up and replaces the remembered one.
+#[derive(Default)]
+struct KeyMemo {
+    keys: Vec<(Box<str>, Step)>,
+}
+
+impl KeyMemo {
+    /// The step of `key`, the `i`-th key of an outer object.
+    #[inline]
+    fn step(&mut self, i: usize, key: &str, map: &FieldMap) -> Step {
+        if let Some((known, step)) = self.keys.get(i)
+            && same_bytes(known.as_bytes(), key.as_bytes())
+        {
+            return *step;
+        }
+        let step = Step::of(map, key);
+        let entry = (Box::from(key), step);
+        match self.keys.get_mut(i) {
+            Some(slot) => *slot = entry,
+            None => self.keys.push(entry),
+        }
+        step
+    }
 }
 
 impl<'m> LineParser<'m> {
@@ -48,6 +101,7 @@ impl<'m> LineParser<'m> {
             map,
             zone,
             path: String::new(),
+            outer: KeyMemo::default(),
         }
     }
 
@@ -69,7 +123,7 @@ impl<'m> LineParser<'m> {
         if let Err(e) = walked {
             return Err(json_error(&e, line));
         }
-        fill_event(rec, self.zone, ev)
+        fill_event(&mut rec, self.zone, ev)
     }
 
     /// Walks the object of one line into `rec`.
@@ -83,6 +137,7 @@ impl<'m> LineParser<'m> {
         let seed = ObjectSeed {
             map: self.map,
             path: &mut self.path,
+            outer: Some(&mut self.outer),
             rec,
         };
         seed.deserialize(&mut de).and_then(|()| de.end())
@@ -100,6 +155,8 @@ fn json_error(e: &serde_json::Error, line: &[u8]) -> Cow<'static, str> {
 struct ObjectSeed<'p, 'r, 'de> {
     map: &'p FieldMap,
     path: &'p mut String,
+    /// The memo of outer keys, for the outer object only.
+    outer: Option<&'p mut KeyMemo>,
     rec: &'r mut Record<'de>,
 }
 
@@ -118,27 +175,36 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_, 'de> {
         f.write_str("a JSON object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut access: A) -> Result<(), A::Error> {
+        let mut i = 0;
         while let Some(key) = access.next_key::<Key<'de>>()? {
             let base = self.path.len();
             if base > 0 {
                 self.path.push('.');
             }
             self.path.push_str(&key.0);
-            if let Some(target) = self.map.target(self.path) {
-                let value: Option<Val<'de>> = access.next_value::<ValSeed<'de>>()?.0;
-                let slot = &mut self.rec.values[target as usize];
-                if slot.is_none() {
-                    *slot = value;
+            let step = match self.outer.as_deref_mut() {
+                Some(memo) => memo.step(i, &key.0, self.map),
+                None => Step::of(self.map, self.path),
+            };
+            i += 1;
+            match step {
+                Step::Leaf(target) => {
+                    let value: Option<Val<'de>> = access.next_value::<ValSeed<'de>>()?.0;
+                    let slot = &mut self.rec.values[target as usize];
+                    if slot.is_none() {
+                        *slot = value;
+                    }
                 }
-            } else if self.map.is_prefix(self.path) {
-                access.next_value_seed(ObjectSeed {
+                Step::Object => access.next_value_seed(ObjectSeed {
                     map: self.map,
                     path: &mut *self.path,
+                    outer: None,
                     rec: &mut *self.rec,
-                })?;
-            } else {
-                access.next_value::<IgnoredAny>()?;
+                })?,
+                Step::Skip => {
+                    access.next_value::<IgnoredAny>()?;
+                }
             }
             self.path.truncate(base);
         }
@@ -241,7 +307,7 @@ impl<'de> de::Deserialize<'de> for ValSeed<'de> {
 
 /// Turns the mapped values into event columns.
 fn fill_event<'a>(
-    mut rec: Record<'a>,
+    rec: &mut Record<'a>,
     zone: Zone,
     ev: &mut EventRef<'a>,
 ) -> Result<(), Cow<'static, str>> {
@@ -270,8 +336,10 @@ fn fill_event<'a>(
     {
         ev.set_flag(Flag::Mfa, v);
     }
-    for (i, value) in rec.values.into_iter().enumerate() {
-        let text = match value {
+    // Taken in place: the record is 20 slots wide, and moving it would
+    // copy them all for every line.
+    for (i, value) in rec.values.iter_mut().enumerate() {
+        let text = match value.take() {
             Some(Val::Str(s)) => s,
             Some(other) => Cow::Owned(render(&other)),
             None => continue,
@@ -503,6 +571,44 @@ mod tests {
         let mut b = EventBuilder::new(Dictionary::global());
         b.push(&ev);
         assert_eq!(b.rows(), 1);
+    }
+
+    #[test]
+    fn keys_in_a_new_order_are_read_by_name_not_position() {
+        let map = map_for(json!({"time": "2024-03-05T10:11:12Z", "ip": "1.2.3.4",
+            "user": {"name": "alice"}, "method": "GET"}));
+        let mut p = LineParser::new(&map, Zone::Utc);
+        let lines = [
+            r#"{"time": "2024-03-05T10:11:12Z", "ip": "1.2.3.4", "user": {"name": "alice"}, "method": "GET"}"#,
+            // The same keys in another order: each position now holds a
+            // key the memo remembers for a different position.
+            r#"{"method": "PUT", "user": {"name": "bob"}, "ip": "5.6.7.8", "time": "2024-03-05T10:11:13Z"}"#,
+            // An unread key first shifts every other key by one.
+            r#"{"note": "x", "time": "2024-03-05T10:11:14Z", "ip": "9.9.9.9", "method": "GET", "user": {"name": "carol"}}"#,
+            // A mapped object's name with a plain value, and a missing key.
+            r#"{"note": "x", "time": "2024-03-05T10:11:15Z", "user": "dave"}"#,
+        ];
+        let mut seen = Vec::new();
+        for line in lines {
+            let mut ev = EventRef::default();
+            p.parse_line(line.as_bytes(), &mut ev).expect("parses");
+            seen.push((
+                ev.ts / 1_000_000_000 % 60,
+                text(&ev, Cat::Ip),
+                text(&ev, Cat::Principal),
+                text(&ev, Cat::Method),
+            ));
+        }
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(
+            seen,
+            vec![
+                (12, s("1.2.3.4"), s("alice"), s("GET")),
+                (13, s("5.6.7.8"), s("bob"), s("PUT")),
+                (14, s("9.9.9.9"), s("carol"), s("GET")),
+                (15, None, None, None),
+            ]
+        );
     }
 
     #[test]
