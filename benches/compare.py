@@ -33,7 +33,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / "target" / "release" / "breachscope"
+# The binary cargo built: CARGO_TARGET_DIR when set (CI keeps its cache
+# outside the clone), ./target otherwise.
+BIN = ROOT / os.environ.get("CARGO_TARGET_DIR", "target") / "release" / "breachscope"
 
 COMBINED_RE = (
     r'^(\S+) \S+ (\S+) \[([^\]]+)\] "(\S+) ([^ ?"]*)(?:\?[^ "]*)? [^"]*" (\d{3}) (\S+)'
