@@ -247,6 +247,33 @@ fn cloudtrail_layouts_agree() {
     assert!(records.contains("backup,,CreateUser,iam-user,x,,denied,"));
 }
 
+/// Resources of HTTP rows follow from their paths whether the input holds
+/// only HTTP logs (the columns are then written from the per-path values)
+/// or CloudTrail records too (which name their resources themselves).
+#[test]
+fn http_resources_are_the_same_with_or_without_cloudtrail() {
+    let q = "SELECT line, path, resource_type, resource_id FROM events \
+             WHERE format = 'combined' ORDER BY line";
+    let http = data("access.log");
+    let query = |inputs: &[&std::path::Path]| {
+        let mut args: Vec<&str> = vec!["query"];
+        args.extend(inputs.iter().map(|p| p.to_str().expect("utf-8")));
+        args.extend(["--sql", q, "--output", "csv"]);
+        run_ok(args, 0)
+    };
+    let alone = query(&[&http]);
+    let mixed = query(&[&http, &data("cloudtrail.json.gz")]);
+    assert_eq!(alone, mixed);
+    assert!(alone.lines().count() > 3, "{alone}");
+    assert!(
+        alone
+            .lines()
+            .skip(1)
+            .all(|row| row.split(',').nth(2).is_some_and(|ty| !ty.is_empty())),
+        "every HTTP row names a resource type: {alone}"
+    );
+}
+
 #[test]
 fn truncated_cloudtrail_document_keeps_earlier_records() {
     let (_o, m) = ingest(&[data("cloudtrail-truncated.json.gz")], &[], 3);

@@ -26,6 +26,7 @@ use rayon::prelude::*;
 use crate::frame::Dictionary;
 use crate::frame::codes::{Bools, ById, Codes, Values, bool_column, column_of};
 use crate::frame::columns::{self as c, enriched as e};
+use crate::timing::Phase;
 
 /// The columns enrichment reads, as ids and values.
 pub struct Rows<'a> {
@@ -82,8 +83,8 @@ impl<'a> Rows<'a> {
 struct Derived {
     route: Column,
     action: Vec<u32>,
-    resource_type: Vec<u32>,
-    resource_id: Vec<u32>,
+    resource_type: Column,
+    resource_id: Column,
     /// Only copied when a row changes (a key in a query string, a twin).
     credential: Option<Vec<u32>>,
     principal: Option<Vec<u32>>,
@@ -98,16 +99,18 @@ pub fn enrich(mut frame: DataFrame, dict: &Dictionary) -> PolarsResult<DataFrame
     let (derived, twins) = {
         let rows = Rows::of(&frame)?;
         let mut d = derive_columns(&rows, dict);
+        let _phase = Phase::start("enrich: twins");
         let line_format = line_formats(&rows, dict);
         let twins = twins::find(&rows, &line_format);
         copy_identity(&rows, &twins, &mut d);
         (d, twins)
     };
+    let _phase = Phase::start("enrich: columns into the frame");
     let n = frame.height();
     let replaced = [
         column_of(c::ACTION, derived.action, dict),
-        column_of(c::RESOURCE_TYPE, derived.resource_type, dict),
-        column_of(c::RESOURCE_ID, derived.resource_id, dict),
+        derived.resource_type,
+        derived.resource_id,
     ];
     let identity = [
         derived
@@ -206,22 +209,15 @@ type PairCache = PlHashMap<(u32, u32), (u32, bool, bool)>;
 
 fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
     let n = rows.len();
-    let look = Lookups::derive(rows, dict);
+    let look = {
+        let _phase = Phase::start("enrich: per distinct path, agent, query, event");
+        Lookups::derive(rows, dict)
+    };
+    let _phase = Phase::start("enrich: per row");
     let route = look
         .routes
         .column(e::ROUTE, &rows.path, |(route, _, _)| route, dict);
-    let (resource_type, resource_id): (Vec<u32>, Vec<u32>) = (0..n)
-        .into_par_iter()
-        .map(|r| {
-            let (ty, id) = (rows.resource_type.get(r), rows.resource_id.get(r));
-            let path = rows.path.get(r);
-            if ty != Codes::NULL || path == Codes::NULL {
-                return (ty, id);
-            }
-            let (_, ty, id) = look.routes.get(path);
-            (ty, id)
-        })
-        .unzip();
+    let (resource_type, resource_id) = resources(rows, &look, dict);
     let (action, (is_login, is_change)): (Vec<u32>, (Vec<bool>, Vec<bool>)) = (0..n)
         .into_par_iter()
         .map_init(PairCache::default, |pairs, r| {
@@ -249,6 +245,37 @@ fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
         is_change,
         client_family,
     }
+}
+
+/// The `resource_type` and `resource_id` columns: those the log gave (as
+/// CloudTrail does), else those of the row's path.
+fn resources(rows: &Rows<'_>, look: &Lookups, dict: &Dictionary) -> (Column, Column) {
+    // Logs of HTTP requests alone name no resource: both columns then follow
+    // from the path, and are written at their final width straight from the
+    // per-path values, like the route, without a pass over 4-byte ids.
+    if rows.resource_type.is_all_null() && rows.resource_id.is_all_null() {
+        let routes = &look.routes;
+        return (
+            routes.column(c::RESOURCE_TYPE, &rows.path, |(_, ty, _)| ty, dict),
+            routes.column(c::RESOURCE_ID, &rows.path, |(_, _, id)| id, dict),
+        );
+    }
+    let (ty, id): (Vec<u32>, Vec<u32>) = (0..rows.len())
+        .into_par_iter()
+        .map(|r| {
+            let (ty, id) = (rows.resource_type.get(r), rows.resource_id.get(r));
+            let path = rows.path.get(r);
+            if ty != Codes::NULL || path == Codes::NULL {
+                return (ty, id);
+            }
+            let (_, ty, id) = look.routes.get(path);
+            (ty, id)
+        })
+        .unzip();
+    (
+        column_of(c::RESOURCE_TYPE, ty, dict),
+        column_of(c::RESOURCE_ID, id, dict),
+    )
 }
 
 /// `(action, is_login, is_change)` of row `r`: for HTTP rows from the
