@@ -65,3 +65,47 @@ fn writes_every_format_and_an_answer_key() {
     );
     assert!(out.contains(", 0 rejected)"), "{out}");
 }
+
+/// The edge logs of one seed written as `combined` and as nginx JSON lines,
+/// both with `--edge-user`: the side-by-side benchmark sets one against the
+/// other, so they must hold the same requests by the same principals.
+#[test]
+fn edge_formats_hold_the_same_requests() {
+    let edge = |format: &str| {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = dir.path().to_str().expect("utf-8");
+        let args = ["--out", out, "--seed", "6", "--size", "400KB"];
+        let opts = ["--customers", "300", "--edge-only", "--edge-user"];
+        run_ok(
+            ["generate"]
+                .into_iter()
+                .chain(args)
+                .chain(opts)
+                .chain(["--edge-format", format]),
+            0,
+        );
+        let sql = "SELECT principal, ip, method, path, status, count(*) AS n FROM events \
+                   GROUP BY principal, ip, method, path, status \
+                   ORDER BY principal, ip, method, path, status";
+        let logs = dir.path().join("logs");
+        run_ok(
+            [
+                "query",
+                logs.to_str().expect("utf-8"),
+                "--sql",
+                sql,
+                "--output",
+                "csv",
+            ],
+            0,
+        )
+    };
+    let (combined, json) = (edge("combined"), edge("json"));
+    assert_eq!(combined, json);
+    let with_principal = combined
+        .lines()
+        .skip(1)
+        .filter(|row| !row.starts_with(','))
+        .count();
+    assert!(with_principal > 50, "{combined}");
+}

@@ -195,7 +195,8 @@ fn write_span(
             match (cfg.edge_format, cfg.edge_user) {
                 (EdgeFormat::Combined, false) => combined_line(r, &mut line),
                 (EdgeFormat::Combined, true) => combined_line_with_user(r, &mut line),
-                (EdgeFormat::Json, _) => nginx_json_line(r, &mut line),
+                (EdgeFormat::Json, false) => nginx_json_line(r, &mut line),
+                (EdgeFormat::Json, true) => nginx_json_line_with_user(r, &mut line),
             }
             edge.writer()
                 .write_all(line.as_bytes())
@@ -306,11 +307,21 @@ fn combined(r: &Request, user: &str, out: &mut String) {
 
 /// One nginx JSON log line with nginx's variable names.
 pub fn nginx_json_line(r: &Request, out: &mut String) {
+    nginx_json(r, "-", out);
+}
+
+/// One nginx JSON log line whose `remote_user` is the authenticated
+/// principal: the same request as [`combined_line_with_user`] writes.
+pub fn nginx_json_line_with_user(r: &Request, out: &mut String) {
+    nginx_json(r, r.principal.as_deref().unwrap_or("-"), out);
+}
+
+fn nginx_json(r: &Request, user: &str, out: &mut String) {
     let ms = r.ts / 1_000_000;
     let v = json!({
         "time_iso8601": format_rfc3339(ms * 1_000_000),
         "remote_addr": r.ip,
-        "remote_user": "-",
+        "remote_user": user,
         "request_method": r.method,
         "request_uri": target(r),
         "server_protocol": "HTTP/1.1",
