@@ -93,7 +93,17 @@ pub fn run(args: Args, global: &GlobalArgs) -> Result<ExitCode> {
     write_outputs(&args, &report, &ev, &analysis.scope.malicious, &loaded)?;
     print_summary(&report)?;
     print_outputs(&args.out);
-    Ok(exit_code(loaded.is_incomplete()))
+    let code = exit_code(loaded.is_incomplete());
+    // The process ends right after this. Freeing the frame, its index and
+    // the dictionary value by value took 0.2 s of a 7 s run over 13 M lines
+    // (8 GiB of logs would take four times that), for memory the kernel
+    // takes back at exit in one go. Every output is flushed by now.
+    std::mem::forget(report);
+    std::mem::forget(analysis);
+    std::mem::forget(ev);
+    std::mem::forget(loaded);
+    std::mem::forget(dict);
+    Ok(code)
 }
 
 /// Reads `--ioc` values and the `--ioc-file`.

@@ -192,8 +192,11 @@ impl<'a> Events<'a> {
     /// Indexes an enriched frame.
     pub fn new(df: &'a DataFrame, dict: &'a Dictionary) -> PolarsResult<Events<'a>> {
         let ts = df.column(c::TS)?.datetime()?.physical().cont_slice()?;
+        let phase = crate::timing::Phase::start("index: time order");
         let mut order: Vec<u32> = (0..ts.len() as u32).collect();
         order.par_sort_unstable_by_key(|&r| (ts[r as usize], r));
+        drop(phase);
+        let phase = crate::timing::Phase::start("index: rows by address, credential, principal");
         let ids = dict.len();
         let ip = Codes::of(df, c::IP)?;
         let credential = Codes::of(df, c::CREDENTIAL)?;
@@ -207,6 +210,8 @@ impl<'a> Events<'a> {
                 )
             },
         );
+        drop(phase);
+        let _phase = crate::timing::Phase::start("index: per-row flags");
         let family = Codes::of(df, e::CLIENT_FAMILY)?;
         let mut ev = Events {
             dict,
