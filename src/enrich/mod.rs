@@ -178,14 +178,24 @@ impl Lookups {
         let null = Codes::NULL;
         let text = |code| dict.text(code).unwrap_or("");
         Lookups {
-            routes: ById::derive(&rows.path, ids, (null, null, null), |p| {
-                let info = route::analyse(text(p));
-                (
-                    dict.intern(&info.route),
-                    dict.intern(&info.resource_type),
-                    dict.intern(&info.resource_id),
-                )
-            }),
+            // Hundreds of thousands of paths share a few hundred routes and
+            // resource types: each thread remembers the ids of those it
+            // interned, and only the resource ids, new with nearly every
+            // path, go to the shared dictionary every time.
+            routes: ById::derive_with(
+                &rows.path,
+                ids,
+                (null, null, null),
+                Names::default,
+                |names, p| {
+                    let info = route::analyse(text(p));
+                    (
+                        names.id(&info.route, dict),
+                        names.id(&info.resource_type, dict),
+                        dict.intern(&info.resource_id),
+                    )
+                },
+            ),
             families: ById::derive(&rows.user_agent, ids, null, |u| {
                 dict.intern(client::family(text(u)).as_str())
             }),
@@ -200,6 +210,22 @@ impl Lookups {
             ),
             aws_kinds: ById::derive(&rows.action, ids, (false, false), |a| aws_kind(text(a))),
         }
+    }
+}
+
+/// Dictionary ids of the names (routes, resource types) one thread has
+/// derived: asking the shared dictionary costs far more than this table.
+#[derive(Default)]
+struct Names(PlHashMap<String, u32>);
+
+impl Names {
+    fn id(&mut self, name: &str, dict: &Dictionary) -> u32 {
+        if let Some(&id) = self.0.get(name) {
+            return id;
+        }
+        let id = dict.intern(name);
+        self.0.insert(name.to_string(), id);
+        id
     }
 }
 

@@ -21,47 +21,42 @@ pub struct RouteInfo {
 /// Templates `path` and names the resource it acts on. Paths without an id
 /// act on the route itself (type `route`, id the route).
 pub fn analyse(path: &str) -> RouteInfo {
-    let mut route = String::with_capacity(path.len());
-    let mut last_id: Option<(usize, &str)> = None;
-    let segments: Vec<&str> = path.split('/').collect();
-    for (i, seg) in segments.iter().enumerate() {
+    // Each segment is judged once: the route, the collection before the
+    // last id and the names after it all read the same judgement.
+    let segments: Vec<(&str, bool)> = path.split('/').map(|s| (s, is_id(s))).collect();
+    let mut route = String::with_capacity(path.len() + ID.len());
+    let mut last_id = None;
+    for (i, &(seg, id)) in segments.iter().enumerate() {
         if i > 0 {
             route.push('/');
         }
-        if is_id(seg) {
-            route.push_str(ID);
-            last_id = Some((i, seg));
-        } else {
-            route.push_str(seg);
+        route.push_str(if id { ID } else { seg });
+        if id {
+            last_id = Some(i);
         }
     }
-    match last_id {
-        Some((i, id)) => {
-            let collection = segments[..i]
-                .iter()
-                .rev()
-                .find(|s| !s.is_empty() && !is_id(s))
-                .copied()
-                .unwrap_or("resource");
-            let mut ty = singular(collection);
-            for rest in segments[i + 1..]
-                .iter()
-                .filter(|s| !s.is_empty() && !is_id(s))
-            {
-                ty.push('.');
-                ty.push_str(rest);
-            }
-            RouteInfo {
-                route,
-                resource_type: ty,
-                resource_id: id.to_string(),
-            }
-        }
-        None => RouteInfo {
+    let Some(i) = last_id else {
+        return RouteInfo {
             resource_type: "route".into(),
             resource_id: route.clone(),
             route,
-        },
+        };
+    };
+    let named = |&&(seg, id): &&(&str, bool)| !seg.is_empty() && !id;
+    let collection = segments[..i]
+        .iter()
+        .rev()
+        .find(named)
+        .map_or("resource", |&(seg, _)| seg);
+    let mut ty = singular(collection);
+    for &(rest, _) in segments[i + 1..].iter().filter(named) {
+        ty.push('.');
+        ty.push_str(rest);
+    }
+    RouteInfo {
+        route,
+        resource_type: ty,
+        resource_id: segments[i].0.to_string(),
     }
 }
 
@@ -73,17 +68,22 @@ pub fn is_id(seg: &str) -> bool {
     if is_version(seg) {
         return false;
     }
-    if seg.bytes().any(|b| b.is_ascii_digit()) || seg.contains('@') || is_uuid(seg) {
+    // One pass over the bytes answers every question asked of them below;
+    // every segment of every distinct path comes here.
+    let (mut digit, mut at, mut dot, mut word) = (false, false, false, true);
+    for &b in seg.as_bytes() {
+        digit |= b.is_ascii_digit();
+        at |= b == b'@';
+        dot |= b == b'.';
+        word &= b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    }
+    if digit || at || is_uuid(seg) {
         return true;
     }
-    if seg.len() >= 24
-        && seg
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if seg.len() >= 24 && word {
         return true;
     }
-    seg.contains('.') && !is_file(seg)
+    dot && !is_file(seg)
 }
 
 fn is_version(seg: &str) -> bool {
@@ -150,12 +150,8 @@ fn is_file(seg: &str) -> bool {
         "properties",
         "well-known",
     ];
-    let ext = seg
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    seg.starts_with('.') || EXTENSIONS.contains(&ext.as_str())
+    let ext = seg.rsplit('.').next().unwrap_or_default();
+    seg.starts_with('.') || EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext))
 }
 
 /// `customers` → `customer`, `policies` → `policy`, `addresses` → `address`.
@@ -213,6 +209,40 @@ mod tests {
         assert_eq!(
             analyse("/policies/9"),
             info("/policies/{id}", "policy", "9")
+        );
+    }
+
+    #[test]
+    fn segments_judged_one_by_one() {
+        let ids = [
+            "{id}",
+            "a1",
+            "x@y.example",
+            "dana.reyes",
+            "abcdefghijklmnopqrstuvwx",
+            "3f2504e0-4f89-11d3-9a0c-0305e82c3301",
+        ];
+        let words = [
+            "",
+            "v2",
+            "V1.2",
+            "accounts",
+            "abcdefghijklmnopqrstuvw",
+            "app.JS",
+            "Report.PDF",
+            ".env",
+            "robots.txt",
+        ];
+        for seg in ids {
+            assert!(is_id(seg), "{seg} is an id");
+        }
+        for seg in words {
+            assert!(!is_id(seg), "{seg} is a word");
+        }
+        assert_eq!(analyse("/static/APP.JS").route, "/static/APP.JS");
+        assert_eq!(
+            analyse("//customers//100512//notes/"),
+            info("//customers//{id}//notes/", "customer.notes", "100512")
         );
     }
 

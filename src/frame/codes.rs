@@ -263,11 +263,23 @@ impl<T: Copy + Send + Sync> ById<T> {
     /// Derives `f(id)` for every id used in `codes`; `null` stands for rows
     /// without a value. `ids` bounds the ids, as for [`Codes::distinct`].
     pub fn derive(codes: &Codes<'_>, ids: usize, null: T, f: impl Fn(u32) -> T + Sync) -> Self {
+        ById::derive_with(codes, ids, null, || (), |(), code| f(code))
+    }
+
+    /// As [`ById::derive`], with a value of each worker thread's own, made
+    /// by `init`, that `f` may keep a cache in.
+    pub fn derive_with<S>(
+        codes: &Codes<'_>,
+        ids: usize,
+        null: T,
+        init: impl Fn() -> S + Sync + Send,
+        f: impl Fn(&mut S, u32) -> T + Sync,
+    ) -> Self {
         use rayon::prelude::*;
         let derived: Vec<(u32, T)> = codes
             .distinct(ids)
             .into_par_iter()
-            .map(|code| (code, f(code)))
+            .map_init(init, |state, code| (code, f(state, code)))
             .collect();
         let mut values = vec![null; ids];
         for (code, v) in derived {
