@@ -229,6 +229,10 @@ impl Names {
     }
 }
 
+/// How many rows ahead the pass over rows asks for the route of the path:
+/// see [`crate::frame::codes::prefetch`].
+const AHEAD: usize = 16;
+
 /// `(action, is_login, is_change)` of each `METHOD route` pair met by one
 /// thread: a few hundred pairs cover a whole API.
 type PairCache = PlHashMap<(u32, u32), (u32, bool, bool)>;
@@ -247,6 +251,9 @@ fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
     let (action, (is_login, is_change)): (Vec<u32>, (Vec<bool>, Vec<bool>)) = (0..n)
         .into_par_iter()
         .map_init(PairCache::default, |pairs, r| {
+            if r + AHEAD < n {
+                look.routes.prefetch(rows.path.get(r + AHEAD));
+            }
             action_of(rows, r, &look, pairs, dict)
         })
         .map(|(a, l, c)| (a, (l, c)))

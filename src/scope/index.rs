@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::enrich::client::Family;
 use crate::frame::Dictionary;
-use crate::frame::codes::{Bools, Codes, Values};
+use crate::frame::codes::{Bools, Codes, Values, prefetch};
 use crate::frame::columns::{self as c, enriched as e};
 use crate::parse::combined::is_public;
 
@@ -289,6 +289,37 @@ impl<'a> Events<'a> {
             return facts.read_only.is(row);
         }
         self.read_methods.contains(&Some(method))
+    }
+
+    /// Hints that the flags, address and client of `row` are about to be
+    /// read: what a walk over an identity's history reads of every row.
+    #[inline(always)]
+    pub fn prefetch_history(&self, row: usize) {
+        prefetch(&self.flags, row);
+        self.ip.prefetch(row);
+        self.family.prefetch(row);
+    }
+
+    /// Hints that the flags of `row` are about to be read.
+    #[inline(always)]
+    pub fn prefetch_flags(&self, row: usize) {
+        prefetch(&self.flags, row);
+    }
+
+    /// Hints that the flags, resource type and id of `row` are about to be
+    /// read.
+    #[inline(always)]
+    pub fn prefetch_resource(&self, row: usize) {
+        prefetch(&self.flags, row);
+        self.resource_type.prefetch(row);
+        self.resource_id.prefetch(row);
+    }
+
+    /// Hints that the time and size of `row` are about to be read.
+    #[inline(always)]
+    pub fn prefetch_volume(&self, row: usize) {
+        prefetch(self.ts, row);
+        self.bytes.prefetch(row);
     }
 
     #[inline]
