@@ -400,6 +400,10 @@ fn hash_key(key: &[u8]) -> u64 {
 /// memory on inputs with tens of millions of distinct paths.
 const RESOLVED_LIMIT: usize = 4 << 20;
 
+/// How many values ahead of the one being resolved a chunk's values ask for
+/// their slot of the thread's cache.
+const RESOLVE_AHEAD: usize = 8;
+
 /// Longest value a [`Resolved`] entry holds in place.
 const INLINE: usize = 16;
 
@@ -436,9 +440,14 @@ impl Resolved {
         if len <= INLINE {
             &self.key[..len]
         } else {
-            let start = u64::from_le_bytes(self.key[..8].try_into().unwrap_or([0; 8])) as usize;
+            let start = self.offset();
             &long[start..start + len]
         }
+    }
+
+    /// Where a long value starts in the cache's byte store.
+    fn offset(&self) -> usize {
+        u64::from_le_bytes(self.key[..8].try_into().unwrap_or([0; 8])) as usize
     }
 
     #[inline]
@@ -449,17 +458,72 @@ impl Resolved {
 
 /// Per parser thread and column, the shared dictionary's id of each value
 /// the thread has met.
+///
+/// An open-addressing table with linear probing, at most half full, rather
+/// than a `HashTable`: a chunk's distinct values are resolved in one run
+/// whose hashes are all known up front, and the table is far larger than a
+/// core's cache (257,000 paths), so each lookup used to wait on memory for
+/// its entry. Here the home slot of a value is known from its hash alone,
+/// and [`ResolvedCache::prefetch`] asks for it a few values ahead.
 struct ResolvedCache {
-    table: HashTable<Resolved>,
+    /// Power-of-two many slots; an empty one has tag 0.
+    slots: Vec<Slot>,
+    len: usize,
     /// Values longer than [`INLINE`] bytes.
     long: Vec<u8>,
 }
 
+/// One slot of a [`ResolvedCache`].
+#[derive(Clone, Copy)]
+struct Slot {
+    /// The value's hash with the low bit set, so that no hash is 0.
+    tag: u64,
+    entry: Resolved,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        tag: 0,
+        entry: Resolved {
+            key: [0; INLINE],
+            len: 0,
+            id: 0,
+        },
+    };
+}
+
+/// Slots of a new [`ResolvedCache`].
+const FIRST_SLOTS: usize = 1 << 10;
+
 impl ResolvedCache {
     fn new() -> ResolvedCache {
         ResolvedCache {
-            table: HashTable::new(),
+            slots: vec![Slot::EMPTY; FIRST_SLOTS],
+            len: 0,
             long: Vec::new(),
+        }
+    }
+
+    /// The first slot a value of hash `hash` may be in.
+    fn home(&self, hash: u64) -> usize {
+        (hash | 1) as usize & (self.slots.len() - 1)
+    }
+
+    /// Asks for the home slot of a value of hash `hash`, which is about to
+    /// be looked up.
+    #[inline(always)]
+    fn prefetch(&self, hash: u64) {
+        super::codes::prefetch(&self.slots, self.home(hash));
+    }
+
+    /// Asks for the bytes of the value in the home slot of `hash`, when it
+    /// is the value of that hash and held out of line: its slot was asked
+    /// for earlier and has arrived by now.
+    #[inline(always)]
+    fn prefetch_long(&self, hash: u64) {
+        let slot = &self.slots[self.home(hash)];
+        if slot.tag == hash | 1 && slot.entry.len as usize > INLINE {
+            super::codes::prefetch(&self.long, slot.entry.offset());
         }
     }
 
@@ -467,19 +531,56 @@ impl ResolvedCache {
     /// when the thread has not met the value yet.
     #[inline]
     fn id_of(&mut self, hash: u64, value: &[u8], make: impl FnOnce() -> u32) -> u32 {
-        let long = &self.long;
-        if let Some(e) = self.table.find(hash, |e| e.is(value, long)) {
-            return e.id;
-        }
-        if self.table.len() >= RESOLVED_LIMIT {
-            self.table.clear();
-            self.long.clear();
+        let tag = hash | 1;
+        let mut i = self.home(hash);
+        loop {
+            let slot = &self.slots[i];
+            if slot.tag == 0 {
+                break;
+            }
+            if slot.tag == tag && slot.entry.is(value, &self.long) {
+                return slot.entry.id;
+            }
+            i = (i + 1) & (self.slots.len() - 1);
         }
         let entry = Resolved::new(value, &mut self.long, make());
-        let long = &self.long;
-        self.table
-            .insert_unique(hash, entry, |e| hash_key(e.value(long)));
+        if self.len >= RESOLVED_LIMIT {
+            self.clear();
+        }
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        self.put(tag, entry);
         entry.id
+    }
+
+    /// Puts an entry known to be absent into the first empty slot from its
+    /// home.
+    fn put(&mut self, tag: u64, entry: Resolved) {
+        let mut i = self.home(tag);
+        while self.slots[i].tag != 0 {
+            i = (i + 1) & (self.slots.len() - 1);
+        }
+        self.slots[i] = Slot { tag, entry };
+        self.len += 1;
+    }
+
+    /// Doubles the slots; tags keep the hashes, so nothing is hashed again.
+    fn grow(&mut self) {
+        let doubled = vec![Slot::EMPTY; self.slots.len() * 2];
+        let old = std::mem::replace(&mut self.slots, doubled);
+        self.len = 0;
+        for slot in old.into_iter().filter(|s| s.tag != 0) {
+            self.put(slot.tag, slot.entry);
+        }
+    }
+
+    /// Forgets every value: bounds the memory of inputs with tens of
+    /// millions of distinct values.
+    fn clear(&mut self) {
+        self.slots = vec![Slot::EMPTY; FIRST_SLOTS];
+        self.len = 0;
+        self.long.clear();
     }
 }
 
@@ -527,9 +628,18 @@ impl LocalDict {
     fn resolve(&self, col: usize, dict: &Dictionary, scratch: &mut String) -> Vec<u32> {
         RESOLVED.with_borrow_mut(|caches| {
             let cache = &mut caches[col];
-            (0..self.set.len() as u32)
+            let hashes = &self.set.hashes;
+            (0..self.set.len())
                 .map(|id| {
-                    let (key, hash) = (self.set.key(id), self.set.hashes[id as usize]);
+                    // The slot of a value a few ahead, and the bytes of one
+                    // nearer whose slot has arrived: see ResolvedCache.
+                    if let Some(&ahead) = hashes.get(id + RESOLVE_AHEAD) {
+                        cache.prefetch(ahead);
+                    }
+                    if let Some(&near) = hashes.get(id + RESOLVE_AHEAD / 2) {
+                        cache.prefetch_long(near);
+                    }
+                    let (key, hash) = (self.set.key(id as u32), hashes[id]);
                     cache.id_of(hash, key, || dict.intern(text_of(key, scratch)))
                 })
                 .collect()
@@ -1053,6 +1163,26 @@ mod tests {
             let again = cache.id_of(hash_key(v), v, || panic!("{v:?} was forgotten"));
             assert_eq!(again, id as u32);
         }
+    }
+
+    #[test]
+    fn the_thread_cache_keeps_every_value_as_it_grows() {
+        let mut cache = ResolvedCache::new();
+        let values: Vec<String> = (0..20_000).map(|i| format!("/api/v1/items/{i}")).collect();
+        for (id, v) in values.iter().enumerate() {
+            let v = v.as_bytes();
+            assert_eq!(cache.id_of(hash_key(v), v, || id as u32), id as u32);
+        }
+        assert!(cache.slots.len() >= 2 * values.len());
+        for (id, v) in values.iter().enumerate() {
+            let v = v.as_bytes();
+            cache.prefetch(hash_key(v));
+            cache.prefetch_long(hash_key(v));
+            let again = cache.id_of(hash_key(v), v, || panic!("{v:?} was forgotten"));
+            assert_eq!(again, id as u32);
+        }
+        cache.clear();
+        assert_eq!(cache.id_of(hash_key(b"x"), b"x", || 7), 7);
     }
 
     #[test]
