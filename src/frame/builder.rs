@@ -471,6 +471,8 @@ struct ResolvedCache {
     len: usize,
     /// Values longer than [`INLINE`] bytes.
     long: Vec<u8>,
+    /// Values held before starting afresh ([`RESOLVED_LIMIT`]).
+    limit: usize,
 }
 
 /// One slot of a [`ResolvedCache`].
@@ -497,10 +499,15 @@ const FIRST_SLOTS: usize = 1 << 10;
 
 impl ResolvedCache {
     fn new() -> ResolvedCache {
+        ResolvedCache::with_limit(RESOLVED_LIMIT)
+    }
+
+    fn with_limit(limit: usize) -> ResolvedCache {
         ResolvedCache {
             slots: vec![Slot::EMPTY; FIRST_SLOTS],
             len: 0,
             long: Vec::new(),
+            limit,
         }
     }
 
@@ -543,10 +550,12 @@ impl ResolvedCache {
             }
             i = (i + 1) & (self.slots.len() - 1);
         }
-        let entry = Resolved::new(value, &mut self.long, make());
-        if self.len >= RESOLVED_LIMIT {
+        // Emptied before the new value is stored: a long one goes into the
+        // byte store that emptying clears.
+        if self.len >= self.limit {
             self.clear();
         }
+        let entry = Resolved::new(value, &mut self.long, make());
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
@@ -1183,6 +1192,24 @@ mod tests {
         }
         cache.clear();
         assert_eq!(cache.id_of(hash_key(b"x"), b"x", || 7), 7);
+    }
+
+    #[test]
+    fn the_thread_cache_starts_afresh_at_its_limit() {
+        let mut cache = ResolvedCache::with_limit(3);
+        let values: Vec<String> = (0..10)
+            .map(|i| format!("a value longer than inline {i}"))
+            .collect();
+        for (id, v) in values.iter().enumerate() {
+            let v = v.as_bytes();
+            assert_eq!(cache.id_of(hash_key(v), v, || id as u32), id as u32);
+            // The value just stored is found again, whatever was forgotten.
+            assert_eq!(cache.id_of(hash_key(v), v, || panic!("lost")), id as u32);
+            assert!(cache.len <= 3);
+        }
+        // The first values were forgotten: asked for again.
+        let first = values[0].as_bytes();
+        assert_eq!(cache.id_of(hash_key(first), first, || 99), 99);
     }
 
     #[test]
