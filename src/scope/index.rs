@@ -23,6 +23,9 @@ pub struct Groups {
 
 impl Groups {
     fn build(codes: &Codes<'_>, order: &[u32], ids: usize) -> Groups {
+        if let Some((offsets, rows)) = codes.groups(order, ids) {
+            return Groups { offsets, rows };
+        }
         let mut counts = vec![0u32; ids + 1];
         for &row in order {
             let code = codes.get(row as usize);
