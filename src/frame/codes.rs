@@ -95,27 +95,12 @@ impl<'a, T: polars_arrow::types::NativeType + Into<u32>> Narrow<'a, T> {
         }
         // Codes whose shared id is `ids` or above are left out, as nulls.
         let n = self.ids.partition_point(|&id| (id as usize) < ids);
-        let code = |row: u32| {
+        let (starts, rows) = group_rows(order, n, |row| {
             let row = row as usize;
             let valid = self.validity.is_none_or(|v| v.get_bit(row));
             let c = self.codes[row].into() as usize;
             (valid && c < n).then_some(c)
-        };
-        let mut starts = vec![0u32; n + 1];
-        for c in order.iter().filter_map(|&row| code(row)) {
-            starts[c + 1] += 1;
-        }
-        for i in 1..starts.len() {
-            starts[i] += starts[i - 1];
-        }
-        let mut next = starts.clone();
-        let mut rows = vec![0u32; starts[n] as usize];
-        for &row in order {
-            if let Some(c) = code(row) {
-                rows[next[c] as usize] = row;
-                next[c] += 1;
-            }
-        }
+        });
         // The start of each shared id's rows: that of the first own code
         // whose shared id is not below it.
         let mut offsets = Vec::with_capacity(ids + 1);
@@ -128,6 +113,32 @@ impl<'a, T: polars_arrow::types::NativeType + Into<u32>> Narrow<'a, T> {
         }
         Some((offsets, rows))
     }
+}
+
+/// The rows of `order` grouped by `key` (below `keys`; `None` leaves a row
+/// out), in `order` within each group, and the start of each key's group
+/// among them: `keys + 1` starts, the last one past the end.
+fn group_rows(
+    order: &[u32],
+    keys: usize,
+    key: impl Fn(u32) -> Option<usize>,
+) -> (Vec<u32>, Vec<u32>) {
+    let mut starts = vec![0u32; keys + 1];
+    for k in order.iter().filter_map(|&row| key(row)) {
+        starts[k + 1] += 1;
+    }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut next = starts.clone();
+    let mut rows = vec![0u32; starts[keys] as usize];
+    for &row in order {
+        if let Some(k) = key(row) {
+            rows[next[k] as usize] = row;
+            next[k] += 1;
+        }
+    }
+    (starts, rows)
 }
 
 impl<'a> Codes<'a> {
@@ -203,16 +214,22 @@ impl<'a> Codes<'a> {
         }
     }
 
-    /// For a one- or two-byte column, the rows of `order` grouped by id
-    /// and the start of each id's group among them (`ids + 1` starts, ids
-    /// from `ids` on and nulls left out): the grouping [`Codes::get`] would
-    /// give, counted on the column's own codes. `None` for other columns.
-    pub fn groups(&self, order: &[u32], ids: usize) -> Option<(Vec<u32>, Vec<u32>)> {
-        match self {
+    /// The rows of `order` grouped by id, in `order` within each group, and
+    /// the start of each id's group among them: `ids + 1` starts, ids from
+    /// `ids` on and nulls left out. A one- or two-byte column is counted on
+    /// its own codes.
+    pub fn groups(&self, order: &[u32], ids: usize) -> (Vec<u32>, Vec<u32>) {
+        let narrow = match self {
             Codes::Narrow8(n) => n.groups(order, ids),
             Codes::Narrow16(n) => n.groups(order, ids),
             _ => None,
-        }
+        };
+        narrow.unwrap_or_else(|| {
+            group_rows(order, ids, |row| {
+                let id = self.get(row as usize) as usize;
+                (id < ids).then_some(id)
+            })
+        })
     }
 
     /// Number of rows.
@@ -560,7 +577,8 @@ mod tests {
         // Rows in an order of their own, as a time order would give.
         let order: Vec<u32> = (0..40u32).map(|i| (i * 17) % 40).collect();
         let ids = dict.len();
-        let (offsets, grouped) = codes.groups(&order, ids).expect("a narrow column");
+        assert!(matches!(codes, Codes::Narrow8(_)));
+        let (offsets, grouped) = codes.groups(&order, ids);
         assert_eq!(offsets.len(), ids + 1);
         for id in 0..ids as u32 {
             let want: Vec<u32> = order
@@ -578,7 +596,8 @@ mod tests {
             grouped.len(),
             rows.iter().filter(|&&c| c != NULL_CODE).count()
         );
-        assert!(Codes::Slice(&rows).groups(&order, ids).is_none());
+        // Counted on shared ids, the same groups.
+        assert_eq!(Codes::Slice(&rows).groups(&order, ids), (offsets, grouped));
     }
 
     #[test]

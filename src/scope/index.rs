@@ -23,29 +23,7 @@ pub struct Groups {
 
 impl Groups {
     fn build(codes: &Codes<'_>, order: &[u32], ids: usize) -> Groups {
-        if let Some((offsets, rows)) = codes.groups(order, ids) {
-            return Groups { offsets, rows };
-        }
-        let mut counts = vec![0u32; ids + 1];
-        for &row in order {
-            let code = codes.get(row as usize);
-            if (code as usize) < ids {
-                counts[code as usize + 1] += 1;
-            }
-        }
-        for i in 1..counts.len() {
-            counts[i] += counts[i - 1];
-        }
-        let offsets = counts.clone();
-        let mut next = counts;
-        let mut rows = vec![0u32; offsets[ids] as usize];
-        for &row in order {
-            let code = codes.get(row as usize) as usize;
-            if code < ids {
-                rows[next[code] as usize] = row;
-                next[code] += 1;
-            }
-        }
+        let (offsets, rows) = codes.groups(order, ids);
         Groups { offsets, rows }
     }
 
