@@ -179,14 +179,19 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_, 'de> {
         let mut i = 0;
         while let Some(key) = access.next_key::<Key<'de>>()? {
             let base = self.path.len();
-            if base > 0 {
-                self.path.push('.');
-            }
-            self.path.push_str(&key.0);
+            // An outer key is its own path: it is written out only when an
+            // object below it needs the prefix, not for every key of every
+            // line.
             let step = match self.outer.as_deref_mut() {
                 Some(memo) => memo.step(i, &key.0, self.map),
-                None => Step::of(self.map, self.path),
+                None => {
+                    push_key(self.path, &key.0);
+                    Step::of(self.map, self.path)
+                }
             };
+            if step == Step::Object && self.outer.is_some() {
+                push_key(self.path, &key.0);
+            }
             i += 1;
             match step {
                 Step::Leaf(target) => {
@@ -234,6 +239,14 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_, 'de> {
     fn visit_unit<E: de::Error>(self) -> Result<(), E> {
         Ok(())
     }
+}
+
+/// Appends `key` to a dotted field path.
+fn push_key(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.push_str(key);
 }
 
 /// An object key, borrowed when it has no escapes.
