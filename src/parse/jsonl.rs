@@ -183,15 +183,18 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_, 'de> {
             // object below it needs the prefix, not for every key of every
             // line.
             let step = match self.outer.as_deref_mut() {
-                Some(memo) => memo.step(i, &key.0, self.map),
+                Some(memo) => {
+                    let step = memo.step(i, &key.0, self.map);
+                    if step == Step::Object {
+                        push_key(self.path, &key.0);
+                    }
+                    step
+                }
                 None => {
                     push_key(self.path, &key.0);
                     Step::of(self.map, self.path)
                 }
             };
-            if step == Step::Object && self.outer.is_some() {
-                push_key(self.path, &key.0);
-            }
             i += 1;
             match step {
                 Step::Leaf(target) => {

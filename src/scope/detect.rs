@@ -51,6 +51,19 @@ pub const BASELINE_NS: i64 = 24 * HOUR;
 /// comes.
 const AHEAD: usize = 8;
 
+/// The rows of `rows`, each as an index, calling `hint` with the row
+/// [`AHEAD`] places further on before handing one out: the walks below
+/// read columns of rows scattered through the frame, and `hint` asks for
+/// those lines early (see [`prefetch`]).
+fn ahead<'r>(rows: &'r [u32], hint: impl Fn(usize) + 'r) -> impl Iterator<Item = usize> + 'r {
+    rows.iter().enumerate().map(move |(i, &row)| {
+        if let Some(&next) = rows.get(i + AHEAD) {
+            hint(next as usize);
+        }
+        row as usize
+    })
+}
+
 /// How much a detection matters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -419,11 +432,7 @@ fn first_uses_of_new_addresses(
 ) {
     let mut hist = History::default();
     let mut reported: HashSet<u32> = HashSet::new();
-    for (i, &row) in rows.iter().enumerate() {
-        if let Some(&next) = rows.get(i + AHEAD) {
-            ev.prefetch_history(next as usize);
-        }
-        let r = row as usize;
+    for r in ahead(rows, |next| ev.prefetch_history(next)) {
         if ev.is_duplicate(r) {
             continue;
         }
@@ -655,16 +664,10 @@ const ENUMERATION_MIN_IDS: usize = 100;
 /// address `ip`, among its reads without a principal (those with one are
 /// judged by principal in [`principal_rules`]).
 fn address_enumeration(ev: &Events<'_>, ip: u32) -> Vec<Detection> {
-    let all = ev.by_ip.of(ip);
-    let mut rows: Vec<u32> = Vec::new();
-    for (i, &row) in all.iter().enumerate() {
-        if let Some(&next) = all.get(i + AHEAD) {
-            ev.principal.prefetch(next as usize);
-        }
-        if ev.principal.get(row as usize) == Codes::NULL {
-            rows.push(row);
-        }
-    }
+    let rows: Vec<u32> = ahead(ev.by_ip.of(ip), |next| ev.principal.prefetch(next))
+        .filter(|&r| ev.principal.get(r) == Codes::NULL)
+        .map(|r| r as u32)
+        .collect();
     enumeration_by(ev, Kind::Ip, ip, &rows)
         .into_iter()
         .collect()
@@ -697,11 +700,7 @@ fn enumeration_by(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Op
     }
     let route = ev.dict.lookup("route");
     let mut per_type: HashMap<u32, Vec<u32>> = HashMap::new();
-    for (i, &row) in rows.iter().enumerate() {
-        if let Some(&next) = rows.get(i + AHEAD) {
-            ev.prefetch_resource(next as usize);
-        }
-        let r = row as usize;
+    for r in ahead(rows, |next| ev.prefetch_resource(next)) {
         let ty = ev.resource_type.get(r);
         if ev.is_duplicate(r)
             || ty == Codes::NULL
@@ -711,7 +710,7 @@ fn enumeration_by(ev: &Events<'_>, kind: Kind, subject: u32, rows: &[u32]) -> Op
         {
             continue;
         }
-        per_type.entry(ty).or_default().push(row);
+        per_type.entry(ty).or_default().push(r as u32);
     }
     let mut best: Option<(usize, u32, Vec<u32>, usize)> = None;
     let types = ev.by_text(per_type.keys().copied());
@@ -844,11 +843,7 @@ fn bulk_access(ev: &Events<'_>, p: u32) -> Option<Detection> {
     let &first = ev.by_principal.of(p).first()?;
     let first_seen = ev.ts[first as usize];
     let mut hours: Vec<Hour> = Vec::new();
-    for (i, &row) in reads.iter().enumerate() {
-        if let Some(&next) = reads.get(i + AHEAD) {
-            ev.prefetch_volume(next as usize);
-        }
-        let r = row as usize;
+    for (i, r) in ahead(&reads, |next| ev.prefetch_volume(next)).enumerate() {
         let hour = ev.ts[r].div_euclid(HOUR);
         match hours.last_mut() {
             Some(h) if h.hour == hour => {
@@ -953,11 +948,7 @@ fn unauthorized_changes(
     let mut done: HashSet<u32> = HashSet::new();
     let mut hits: Vec<u32> = Vec::new();
     let mut from_flagged = false;
-    for (i, &row) in rows.iter().enumerate() {
-        if let Some(&next) = rows.get(i + AHEAD) {
-            ev.prefetch_flags(next as usize);
-        }
-        let r = row as usize;
+    for r in ahead(rows, |next| ev.prefetch_flags(next)) {
         if ev.is_duplicate(r) || !ev.is_change(r) || !ev.succeeded(r) || !is_sensitive(ev, r) {
             continue;
         }
@@ -966,7 +957,7 @@ fn unauthorized_changes(
             || flagged.contains(&(Kind::Credential, ev.credential.get(r)));
         let mature = ev.ts[r] - first_seen >= BASELINE_NS;
         if flag || (mature && !done.contains(&action)) {
-            hits.push(row);
+            hits.push(r as u32);
             from_flagged |= flag;
         }
         done.insert(action);
