@@ -162,13 +162,22 @@ fn line_formats(rows: &Rows<'_>, dict: &Dictionary) -> Vec<bool> {
 /// What is derived once per distinct value, before the pass over rows.
 struct Lookups {
     /// Per path: route, resource type and resource id.
-    routes: ById<(u32, u32, u32)>,
+    routes: ById<(u32, u32, ResourceId)>,
     /// Per user agent: client family.
     families: ById<u32>,
     /// Per query string: whether it carries a secret, and the secret.
     query_keys: ById<(bool, u32)>,
     /// Per CloudTrail event name: `(is_login, is_write)`.
     aws_kinds: ById<(bool, bool)>,
+}
+
+/// A path's resource id as the parallel pass over distinct paths leaves it:
+/// known (a path without an id acts on its route, whose id is known), or
+/// where it lies in the path, for [`resource_ids`] to intern.
+#[derive(Clone, Copy)]
+enum ResourceId {
+    Known(u32),
+    InPath { start: u32, len: u32 },
 }
 
 impl Lookups {
@@ -180,20 +189,27 @@ impl Lookups {
         Lookups {
             // Hundreds of thousands of paths share a few hundred routes and
             // resource types: each thread remembers the ids of those it
-            // interned, and only the resource ids, new with nearly every
-            // path, go to the shared dictionary every time.
+            // interned. The resource ids, new with nearly every path, are
+            // left for one thread to intern (see `resource_ids`).
             routes: ById::derive_with(
                 &rows.path,
                 ids,
-                (null, null, null),
+                (null, null, ResourceId::Known(null)),
                 Names::default,
                 |names, p| {
-                    let info = route::analyse(text(p));
-                    (
-                        names.id(&info.route, dict),
-                        names.id(&info.resource_type, dict),
-                        dict.intern(&info.resource_id),
-                    )
+                    let path = text(p);
+                    let parts = route::analyse_parts(path);
+                    let route = names.id(&parts.route, dict);
+                    let id = match parts.id {
+                        None => ResourceId::Known(route),
+                        Some(span) => {
+                            match (u32::try_from(span.start), u32::try_from(span.len())) {
+                                (Ok(start), Ok(len)) => ResourceId::InPath { start, len },
+                                _ => ResourceId::Known(dict.intern(&path[span])),
+                            }
+                        }
+                    };
+                    (route, names.id(&parts.resource_type, dict), id)
                 },
             ),
             families: ById::derive(&rows.user_agent, ids, null, |u| {
@@ -211,6 +227,24 @@ impl Lookups {
             aws_kinds: ById::derive(&rows.action, ids, (false, false), |a| aws_kind(text(a))),
         }
     }
+}
+
+/// The shared id of each path's resource id, interned on the calling
+/// thread. Polars' shared dictionary takes about 236 ns to insert a new
+/// value from one thread and about 450 ns each when two insert at once, so
+/// one thread inserts them while the other does the per-row work, which
+/// needs only routes.
+fn resource_ids(routes: &ById<(u32, u32, ResourceId)>, dict: &Dictionary) -> ById<u32> {
+    routes.map(Codes::NULL, |path, (_, _, id)| match id {
+        ResourceId::Known(id) => id,
+        ResourceId::InPath { start, len } => {
+            let (start, end) = (start as usize, start as usize + len as usize);
+            match dict.text(path).and_then(|p| p.get(start..end)) {
+                Some(id) => dict.intern(id),
+                None => Codes::NULL,
+            }
+        }
+    })
 }
 
 /// Dictionary ids of the names (routes, resource types) one thread has
@@ -238,23 +272,53 @@ const AHEAD: usize = 16;
 type PairCache = PlHashMap<(u32, u32), (u32, bool, bool)>;
 
 fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
-    let n = rows.len();
     let look = {
         let _phase = Phase::start("enrich: per distinct path, agent, query, event");
         Lookups::derive(rows, dict)
     };
-    let _phase = Phase::start("enrich: per row");
+    let _phase = Phase::start("enrich: per row, resource ids");
+    let ((resource_type, resource_id), per_row) = rayon::join(
+        || resources(rows, &look, &resource_ids(&look.routes, dict), dict),
+        || per_row(rows, &look, dict),
+    );
+    Derived {
+        route: per_row.route,
+        action: per_row.action,
+        resource_type,
+        resource_id,
+        credential: per_row.credential,
+        principal: None,
+        credential_in_query: per_row.credential_in_query,
+        is_login: per_row.is_login,
+        is_change: per_row.is_change,
+        client_family: per_row.client_family,
+    }
+}
+
+/// The derived columns that follow from the route and the other lookups,
+/// not from the resource ids.
+struct PerRow {
+    route: Column,
+    action: Vec<u32>,
+    is_login: Vec<bool>,
+    is_change: Vec<bool>,
+    credential_in_query: Vec<bool>,
+    client_family: Column,
+    credential: Option<Vec<u32>>,
+}
+
+fn per_row(rows: &Rows<'_>, look: &Lookups, dict: &Dictionary) -> PerRow {
+    let n = rows.len();
     let route = look
         .routes
         .column(e::ROUTE, &rows.path, |(route, _, _)| route, dict);
-    let (resource_type, resource_id) = resources(rows, &look, dict);
     let (action, (is_login, is_change)): (Vec<u32>, (Vec<bool>, Vec<bool>)) = (0..n)
         .into_par_iter()
         .map_init(PairCache::default, |pairs, r| {
             if r + AHEAD < n {
                 look.routes.prefetch(rows.path.get(r + AHEAD));
             }
-            action_of(rows, r, &look, pairs, dict)
+            action_of(rows, r, look, pairs, dict)
         })
         .map(|(a, l, c)| (a, (l, c)))
         .unzip();
@@ -265,32 +329,34 @@ fn derive_columns(rows: &Rows<'_>, dict: &Dictionary) -> Derived {
     let client_family =
         look.families
             .column(e::CLIENT_FAMILY, &rows.user_agent, |family| family, dict);
-    let credential = credentials_from_queries(rows, &credential_in_query, &look);
-    Derived {
+    let credential = credentials_from_queries(rows, &credential_in_query, look);
+    PerRow {
         route,
         action,
-        resource_type,
-        resource_id,
-        credential,
-        principal: None,
-        credential_in_query,
         is_login,
         is_change,
+        credential_in_query,
         client_family,
+        credential,
     }
 }
 
 /// The `resource_type` and `resource_id` columns: those the log gave (as
 /// CloudTrail does), else those of the row's path.
-fn resources(rows: &Rows<'_>, look: &Lookups, dict: &Dictionary) -> (Column, Column) {
+fn resources(
+    rows: &Rows<'_>,
+    look: &Lookups,
+    ids: &ById<u32>,
+    dict: &Dictionary,
+) -> (Column, Column) {
     // Logs of HTTP requests alone name no resource: both columns then follow
     // from the path, and are written at their final width straight from the
     // per-path values, like the route, without a pass over 4-byte ids.
     if rows.resource_type.is_all_null() && rows.resource_id.is_all_null() {
-        let routes = &look.routes;
         return (
-            routes.column(c::RESOURCE_TYPE, &rows.path, |(_, ty, _)| ty, dict),
-            routes.column(c::RESOURCE_ID, &rows.path, |(_, _, id)| id, dict),
+            look.routes
+                .column(c::RESOURCE_TYPE, &rows.path, |(_, ty, _)| ty, dict),
+            ids.column(c::RESOURCE_ID, &rows.path, |id| id, dict),
         );
     }
     let (ty, id): (Vec<u32>, Vec<u32>) = (0..rows.len())
@@ -301,8 +367,7 @@ fn resources(rows: &Rows<'_>, look: &Lookups, dict: &Dictionary) -> (Column, Col
             if ty != Codes::NULL || path == Codes::NULL {
                 return (ty, id);
             }
-            let (_, ty, id) = look.routes.get(path);
-            (ty, id)
+            (look.routes.get(path).1, ids.get(path))
         })
         .unzip();
     (

@@ -21,6 +21,30 @@ pub struct RouteInfo {
 /// Templates `path` and names the resource it acts on. Paths without an id
 /// act on the route itself (type `route`, id the route).
 pub fn analyse(path: &str) -> RouteInfo {
+    let parts = analyse_parts(path);
+    let resource_id = match parts.id {
+        Some(span) => path[span].to_string(),
+        None => parts.route.clone(),
+    };
+    RouteInfo {
+        route: parts.route,
+        resource_type: parts.resource_type,
+        resource_id,
+    }
+}
+
+/// [`RouteInfo`] with the resource id left in the path: where it lies, or
+/// `None` when the path acts on its route. Enrichment interns the id
+/// straight from the path's text, and a route's id is the route's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteParts {
+    pub route: String,
+    pub resource_type: String,
+    pub id: Option<std::ops::Range<usize>>,
+}
+
+/// See [`analyse`].
+pub fn analyse_parts(path: &str) -> RouteParts {
     // Each segment is judged once: the route, the collection before the
     // last id and the names after it all read the same judgement.
     let segments: Vec<(&str, bool)> = path.split('/').map(|s| (s, is_id(s))).collect();
@@ -36,10 +60,10 @@ pub fn analyse(path: &str) -> RouteInfo {
         }
     }
     let Some(i) = last_id else {
-        return RouteInfo {
-            resource_type: "route".into(),
-            resource_id: route.clone(),
+        return RouteParts {
             route,
+            resource_type: "route".into(),
+            id: None,
         };
     };
     let named = |&&(seg, id): &&(&str, bool)| !seg.is_empty() && !id;
@@ -53,10 +77,12 @@ pub fn analyse(path: &str) -> RouteInfo {
         ty.push('.');
         ty.push_str(rest);
     }
-    RouteInfo {
+    // Each segment before the id is followed by one `/`.
+    let start: usize = segments[..i].iter().map(|(seg, _)| seg.len() + 1).sum();
+    RouteParts {
         route,
         resource_type: ty,
-        resource_id: segments[i].0.to_string(),
+        id: Some(start..start + segments[i].0.len()),
     }
 }
 
@@ -171,6 +197,14 @@ fn singular(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_id_is_found_in_place_and_a_route_has_none() {
+        let path = "//customers//100512//notes/";
+        let span = analyse_parts(path).id.expect("an id");
+        assert_eq!((span.clone(), &path[span]), (13..19, "100512"));
+        assert_eq!(analyse_parts("/api/v2/me").id, None);
+    }
 
     fn info(route: &str, ty: &str, id: &str) -> RouteInfo {
         RouteInfo {

@@ -391,6 +391,18 @@ impl<T: Copy + Send + Sync> ById<T> {
         ById { values, null }
     }
 
+    /// A table holding `f(code, value)` for every id, on the calling thread
+    /// (`null` for rows without a value).
+    pub fn map<U: Copy>(&self, null: U, mut f: impl FnMut(u32, T) -> U) -> ById<U> {
+        let values = self
+            .values
+            .iter()
+            .enumerate()
+            .map(|(code, &v)| f(code as u32, v))
+            .collect();
+        ById { values, null }
+    }
+
     /// Hints that the value of `code` is about to be read: rows name their
     /// keys in no order, and a table of every path's values is larger than
     /// a core's cache.
