@@ -2,10 +2,11 @@
 //!
 //! This is the first thing an analyst runs with a list of indicators: where
 //! does any of them appear at all, in any file, in any format? Each decoded
-//! chunk is scanned for lines that hold any indicator (see [`Matcher`]), and
-//! only those lines are searched for every indicator. Counts follow `zgrep -c -F VALUE`: the number of lines that contain the
-//! value (a line with two occurrences counts once), with the first and last
-//! such line. Matching is case-sensitive unless asked otherwise, like grep.
+//! chunk is scanned for the lines that hold any indicator (see `Matcher`),
+//! and only those lines are searched for every indicator. Counts follow
+//! `zgrep -c -F VALUE`: the number of lines that contain the value (a line
+//! with two occurrences counts once), with the first and last such line.
+//! Matching is case-sensitive unless asked otherwise, like grep.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
