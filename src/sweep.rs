@@ -206,25 +206,31 @@ impl Matcher {
 }
 
 impl Scan {
-    /// A scan over one chunk.
-    fn cursor(&self) -> Cursor<'_> {
+    /// A scan over one chunk, `data`.
+    fn cursor(&self, data: &[u8]) -> Cursor<'_> {
         match self {
             Scan::Each(finders) => Cursor::Each {
                 finders,
-                next: vec![None; finders.len()],
+                next: finders
+                    .iter()
+                    .map(|f| f.find(data).unwrap_or(NONE_LEFT))
+                    .collect(),
             },
             Scan::Any(ac) => Cursor::Any(ac),
         }
     }
 }
 
+/// Where an indicator that does not occur again in a chunk "next occurs".
+const NONE_LEFT: usize = usize::MAX;
+
 /// A [`Scan`] over one chunk. For [`Scan::Each`], where each indicator
-/// next occurs (`usize::MAX` once none is left): an indicator is searched
-/// again only once the scan has passed the occurrence found last.
+/// next occurs: an indicator is searched again only once the scan has
+/// passed the occurrence found last.
 enum Cursor<'m> {
     Each {
         finders: &'m [memmem::Finder<'static>],
-        next: Vec<Option<usize>>,
+        next: Vec<usize>,
     },
     Any(&'m AhoCorasick),
 }
@@ -235,15 +241,11 @@ impl Cursor<'_> {
         match self {
             Cursor::Each { finders, next } => {
                 for (next, finder) in next.iter_mut().zip(finders.iter()) {
-                    if next.is_none_or(|n| n < at) {
-                        *next = Some(finder.find(&data[at..]).map_or(usize::MAX, |i| at + i));
+                    if *next < at {
+                        *next = finder.find(&data[at..]).map_or(NONE_LEFT, |i| at + i);
                     }
                 }
-                next.iter()
-                    .flatten()
-                    .copied()
-                    .min()
-                    .filter(|&n| n != usize::MAX)
+                next.iter().copied().min().filter(|&n| n != NONE_LEFT)
             }
             Cursor::Any(ac) => ac
                 .find(Haystack::new(data).span(at..data.len()))
@@ -270,7 +272,7 @@ fn search_chunk(
     window: Window,
 ) -> ChunkTally {
     let mut per_ioc = vec![(0u64, 0u64, 0u64); matcher.exact.patterns_len()];
-    let mut scan = matcher.scan.cursor();
+    let mut scan = matcher.scan.cursor(data);
     // `line` is the number of the line that starts at `at`.
     let (mut at, mut line, mut found) = (0usize, 1u64, 0u64);
     while at < data.len() {
@@ -281,8 +283,7 @@ fn search_chunk(
         let Some(hit) = scan.first(data, at) else {
             break;
         };
-        let start = memchr::memrchr(b'\n', &data[at..hit]).map_or(at, |i| at + i + 1);
-        let end = memchr::memchr(b'\n', &data[hit..]).map_or(data.len(), |i| hit + i);
+        let (start, end) = line_bounds(data, at, hit);
         line += memchr::memchr_iter(b'\n', &data[at..start]).count() as u64;
         let text = &data[start..end];
         if in_window(text, window) {
@@ -324,7 +325,12 @@ fn tally_rest(
         }
         let t = &mut per_ioc[m.pattern().as_usize()];
         // The line is only looked for when a window asks for its time.
-        let inside = || window.is_unbounded() || in_window(line_around(data, last), window);
+        let inside = || {
+            window.is_unbounded() || {
+                let (start, end) = line_bounds(data, 0, last);
+                in_window(&data[start..end], window)
+            }
+        };
         if t.2 != line && inside() {
             tally(t, line);
         }
@@ -343,11 +349,12 @@ fn tally(t: &mut (u64, u64, u64), line: u64) {
     t.2 = line;
 }
 
-/// The line that holds byte `at`, without its end.
-fn line_around(data: &[u8], at: usize) -> &[u8] {
-    let start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
+/// Start and end (its `\n` excluded) of the line that holds byte `at`,
+/// known to start at `floor` or later.
+fn line_bounds(data: &[u8], floor: usize, at: usize) -> (usize, usize) {
+    let start = memchr::memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
     let end = memchr::memchr(b'\n', &data[at..]).map_or(data.len(), |i| at + i);
-    &data[start..end]
+    (start, end)
 }
 
 /// Whether `line` is inside `window` (see [`sweep`]).

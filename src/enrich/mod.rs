@@ -180,6 +180,17 @@ enum ResourceId {
     InPath { start: u32, len: u32 },
 }
 
+impl ResourceId {
+    /// The id at `span` of its path, or `None` past what 32 bits can say
+    /// (such an id is interned at once).
+    fn in_path(span: &std::ops::Range<usize>) -> Option<ResourceId> {
+        Some(ResourceId::InPath {
+            start: u32::try_from(span.start).ok()?,
+            len: u32::try_from(span.len()).ok()?,
+        })
+    }
+}
+
 impl Lookups {
     fn derive(rows: &Rows<'_>, dict: &Dictionary) -> Lookups {
         // Ids of the columns as built; values interned below come after.
@@ -202,12 +213,8 @@ impl Lookups {
                     let route = names.id(&parts.route, dict);
                     let id = match parts.id {
                         None => ResourceId::Known(route),
-                        Some(span) => {
-                            match (u32::try_from(span.start), u32::try_from(span.len())) {
-                                (Ok(start), Ok(len)) => ResourceId::InPath { start, len },
-                                _ => ResourceId::Known(dict.intern(&path[span])),
-                            }
-                        }
+                        Some(span) => ResourceId::in_path(&span)
+                            .unwrap_or_else(|| ResourceId::Known(dict.intern(&path[span]))),
                     };
                     (route, names.id(&parts.resource_type, dict), id)
                 },
